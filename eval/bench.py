@@ -1,0 +1,87 @@
+"""Speed and memory benchmark: index build time and warm per-query latency on this machine.
+
+    python eval/bench.py [--model multilingual-e5-small] [--repeats 3] [--out eval/reports/latest/bench.json]
+
+Builds the bundled corpus into a temporary index from scratch (full embed, then a no-change re-index), then times
+retrieval (`search`, hybrid/bm25/dense) and answering (`ask`) for every eval question, several rounds, and reports
+medians and p95 in milliseconds plus peak RSS. Timings are reported, never asserted: this machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _ms(fn, *args) -> float:  # noqa: ANN001
+    t0 = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"median_ms": round(statistics.median(ordered), 2),
+            "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2), "n": len(ordered)}
+
+
+def main() -> int:
+    from qa.api import QA
+    from qa.embed import load_embedder
+    from qa.indexer import build_index
+    from qa.settings import Settings
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=Settings().model)
+    p.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    p.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "latest" / "bench.json")
+    args = p.parse_args()
+    questions = [json.loads(line)["question"] for line in args.dataset.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = replace(Settings(), corpus_dir=args.corpus, index_dir=Path(tmp) / "index", model=args.model,
+                           show_progress=False)
+        t0 = time.perf_counter()
+        embedder = load_embedder(settings)
+        load_s = time.perf_counter() - t0
+        _, full = build_index(settings, embedder)
+        _, again = build_index(settings, embedder)
+        qa = QA.open(settings, embedder, build=False)
+        for q in questions[:5]:  # warm-up
+            qa.ask(q)
+        timings: dict[str, list[float]] = {"search hybrid": [], "search bm25": [], "search dense": [], "ask": []}
+        for _ in range(args.repeats):
+            for q in questions:
+                for mode in ("hybrid", "bm25", "dense"):
+                    timings[f"search {mode}"].append(_ms(qa.search, q, 10, mode))
+                timings["ask"].append(_ms(qa.ask, q))
+    result = {
+        "model": embedder.name, "questions": len(questions), "repeats": args.repeats,
+        "model_load_s": round(load_s, 2), "index_full_s": round(full.seconds, 2),
+        "index_nochange_s": round(again.seconds, 2), "counts": full.counts,
+        "latency": {name: _stats(v) for name, v in timings.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"model {result['model']} (load {result['model_load_s']} s); index from scratch {result['index_full_s']} s, "
+          f"no-change re-index {result['index_nochange_s']} s; {full.counts}")
+    for name, s in result["latency"].items():
+        print(f"{name:14s} median {s['median_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms   (n={s['n']})")
+    print(f"peak RSS {result['peak_rss_mb']} MB; written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

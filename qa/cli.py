@@ -1,0 +1,115 @@
+"""The `qa` command: index, search, ask, answer, eval. Heavy libraries load only inside the command that needs them."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.settings import DEFAULT_MODEL, Settings
+
+log = logging.getLogger("qa")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, default=Path("corpus"), help="corpus directory (default: corpus/)")
+    common.add_argument("--index", type=Path, default=Path("index"), help="index directory (default: index/)")
+    common.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"'{DEFAULT_MODEL}' (default), 'hashing', or a local sentence-transformers directory")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+    p = argparse.ArgumentParser(prog="qa", description="工会资讯问答 — cited answers over union news")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("index", parents=[common], help="build or update the index (only new text is embedded)")
+    s.add_argument("--rebuild", action="store_true", help="ignore the old index and embed everything again")
+    s = sub.add_parser("search", parents=[common], help="print the top retrieved paragraphs")
+    s.add_argument("query")
+    s.add_argument("-k", type=int, default=5)
+    s.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    s = sub.add_parser("ask", parents=[common], help="answer one question with citations")
+    s.add_argument("question")
+    s.add_argument("--history", action="append", default=[], help="an earlier user turn (repeatable, oldest first)")
+    s = sub.add_parser("answer", parents=[common], help="answer a JSONL file of questions (batch interface)")
+    s.add_argument("--input", type=Path, required=True)
+    s.add_argument("--output", type=Path, required=True)
+    s = sub.add_parser("eval", parents=[common], help="run the evaluation set and write a report")
+    s.add_argument("--dataset", type=Path, default=Path("eval/questions.jsonl"))
+    s.add_argument("--report", type=Path, default=Path("eval/reports/latest"), help="report folder")
+    s.add_argument("--systems", default="hybrid,bm25,dense", help="comma-separated retrieval modes to compare")
+    s.add_argument("--cmrc", type=Path, default=None, help="run the CMRC 2018 open-domain benchmark on this file")
+    s.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return replace(Settings(), corpus_dir=args.corpus, index_dir=args.index, model=args.model,
+                   show_progress=not args.quiet)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.embed import load_embedder
+    from qa.indexer import build_index
+
+    settings = _settings(args)
+    _, report = build_index(settings, load_embedder(settings), rebuild=args.rebuild)
+    print(f"index {settings.index_dir}: {report.summary()}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from qa.api import QA
+    from qa.render import format_hits
+
+    qa = QA.open(_settings(args))
+    print(format_hits(qa.search(args.query, args.k, args.mode)))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.api import QA
+    from qa.render import format_answer
+
+    qa = QA.open(_settings(args))
+    print(format_answer(qa.ask(args.question, args.history)))
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    from qa.api import QA
+    from qa.batch import answer_file
+
+    n = answer_file(QA.open(_settings(args)), args.input, args.output, show_progress=not args.quiet)
+    print(f"wrote {n} answers to {args.output}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evalcli import run_eval_command
+
+    return run_eval_command(args, _settings(args))
+
+
+COMMANDS = {"index": cmd_index, "search": cmd_search, "ask": cmd_ask, "answer": cmd_answer, "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("qa").setLevel(level)  # the application's own loggers; libraries stay at WARNING
+    try:
+        return COMMANDS[args.command](args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

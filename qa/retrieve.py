@@ -1,0 +1,96 @@
+"""Hybrid retrieval: dense (faiss) and keyword (BM25) rankings fused by reciprocal-rank fusion into paragraph Hits.
+
+Chunk rankings are folded into paragraph rankings (a paragraph takes the rank of its best chunk). Queries are
+normalised first (NFKC, traditional → simplified); the keyword side also searches known abbreviations' full forms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from qa.embed import Embedder
+from qa.errors import IndexStateError
+from qa.schema import Hit
+from qa.store import Store
+from qa.tokenizer import expand_query, to_simplified
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
+    """Reciprocal-rank fusion: score(id) = sum over rankings of 1 / (k + rank), rank 1-based; best first."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def fold_to_paragraphs(chunk_rows: Sequence[int], chunk_paragraph_ids: Sequence[str]) -> list[str]:
+    """Paragraph ids in the order their best chunk appears in `chunk_rows` (ranked chunk rows, -1 ignored)."""
+    seen: dict[str, None] = {}
+    for row in chunk_rows:
+        if row >= 0:
+            seen.setdefault(chunk_paragraph_ids[row], None)
+    return list(seen)
+
+
+class Retriever:
+    """Searches one loaded Store with one embedder; `search` returns ranked paragraph Hits."""
+
+    def __init__(self, store: Store, embedder: Embedder, candidates: int = 50, rrf_k: int = 60) -> None:
+        if store.manifest.model != embedder.name:
+            raise IndexStateError(f"index was built with model {store.manifest.model}, now {embedder.name}: "
+                                  "run `qa index --rebuild`")
+        if candidates < 1 or rrf_k < 1:
+            raise ValueError(f"candidates and rrf_k must be >= 1, got {candidates}, {rrf_k}")
+        self.store, self.embedder, self.candidates, self.rrf_k = store, embedder, candidates, rrf_k
+        self._chunk_pids = [c.paragraph_id for c in store.chunks]
+
+    def dense_ranking(self, query: str) -> tuple[list[str], dict[str, float]]:
+        """Paragraph ids by cosine of their best chunk, with those cosines."""
+        xq = self.embedder.embed_queries([to_simplified(query)])
+        D, I = self.store.dense.search(xq, self.candidates)
+        ids = fold_to_paragraphs(I[0].tolist(), self._chunk_pids)
+        best: dict[str, float] = {}
+        for d, i in zip(D[0].tolist(), I[0].tolist(), strict=True):
+            if i >= 0:
+                best.setdefault(self._chunk_pids[i], float(d))
+        return ids, best
+
+    def bm25_ranking(self, query: str) -> list[str]:
+        _, rows = self.store.keyword.search(expand_query(query), self.candidates)
+        return fold_to_paragraphs(rows.tolist(), self._chunk_pids)
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
+        """Top `k` paragraphs for `query`; mode is hybrid (RRF of both), bm25 or dense."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if not query.strip() or not self.store.chunks:
+            return []
+        dense_ids, cosines = self.dense_ranking(query) if mode != "bm25" else ([], {})
+        bm25_ids = self.bm25_ranking(query) if mode != "dense" else []
+        dense_rank = {pid: r for r, pid in enumerate(dense_ids, start=1)}
+        bm25_rank = {pid: r for r, pid in enumerate(bm25_ids, start=1)}
+        if mode == "dense":
+            fused = [(pid, cosines[pid]) for pid in dense_ids]
+        elif mode == "bm25":
+            fused = [(pid, 1.0 / (self.rrf_k + r)) for pid, r in bm25_rank.items()]
+        else:
+            fused = rrf([dense_ids, bm25_ids], self.rrf_k)
+        return [Hit(self.store.paragraphs[pid], float(score), dense_rank.get(pid), bm25_rank.get(pid))
+                for pid, score in fused[:k]]
+
+    def cosine(self, query: str, paragraph_ids: Sequence[str]) -> np.ndarray:
+        """Cosine between the query and the best chunk of each paragraph (for answer scoring)."""
+        xq = self.embedder.embed_queries([to_simplified(query)])[0]
+        out = np.zeros(len(paragraph_ids), np.float32)
+        for j, pid in enumerate(paragraph_ids):
+            rows = [i for i, p in enumerate(self._chunk_pids) if p == pid]
+            out[j] = float(np.max(self.store.vectors[rows] @ xq)) if rows else 0.0
+        return out

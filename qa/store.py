@@ -1,0 +1,162 @@
+"""The persistent index: paragraphs, chunks, vectors, the faiss and BM25 indexes, and a versioned manifest.
+
+Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
+`manifest.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss` and `bm25/`.
+A new build is written to a fresh folder and `CURRENT` is swapped with an atomic rename, so a crash mid-build
+leaves the old index usable. `load_store` is the exact inverse of `save_store` and checks the format version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.dense import DenseIndex
+from qa.errors import IndexStateError
+from qa.keyword import KeywordIndex
+from qa.schema import Article, Chunk, Paragraph
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from: format, model and dimension, and a fingerprint of every corpus file."""
+
+    format_version: int
+    model: str
+    dim: int
+    corpus_fingerprint: str
+    files: dict[str, str]  # corpus-relative file name -> sha256 of its bytes
+    built_at: str
+    counts: dict[str, int]
+
+
+@dataclass
+class Store:
+    """A loaded index: records plus the two search structures, row i of each being chunks[i]."""
+
+    manifest: Manifest
+    articles: list[Article]
+    chunks: list[Chunk]
+    chunk_keys: list[str]  # content hash per chunk, the embedding cache key
+    vectors: np.ndarray
+    dense: DenseIndex
+    keyword: KeywordIndex
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.paragraphs = {p.id: p for a in self.articles for p in a.paragraphs}
+
+
+def save_store(store: Store, index_dir: Path) -> Path:
+    """Write `store` as a new build folder under `index_dir` and switch `CURRENT` to it atomically."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{store.manifest.corpus_fingerprint[:8]}-{os.getpid()}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        _write_build(store, tmp)
+        final = index_dir / name
+        tmp.rename(final)
+        pointer_tmp = index_dir / f".{POINTER}.tmp"
+        pointer_tmp.write_text(name + "\n", encoding="utf-8")
+        os.replace(pointer_tmp, index_dir / POINTER)  # the single atomic step that makes the new build live
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _remove_old_builds(index_dir, keep=name)
+    return final
+
+
+def _write_build(store: Store, folder: Path) -> None:
+    _write_json(folder / "articles.json", [_article_row(a) for a in store.articles])
+    _write_jsonl(folder / "paragraphs.jsonl", [asdict(p) for a in store.articles for p in a.paragraphs])
+    keyed = zip(store.chunks, store.chunk_keys, strict=True)
+    _write_jsonl(folder / "chunks.jsonl", [asdict(c) | {"key": k} for c, k in keyed])
+    np.save(folder / "vectors.npy", store.vectors)
+    store.dense.save(folder / "dense.faiss")
+    (folder / "bm25").mkdir()
+    store.keyword.save(folder / "bm25")
+    _write_json(folder / "manifest.json", asdict(store.manifest))  # written last: a build without it is incomplete
+
+
+def load_store(index_dir: Path) -> Store:
+    """Load the live build of `index_dir`; raise IndexStateError saying what to do when it is missing or broken."""
+    folder = current_build(index_dir)
+    try:
+        manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexStateError(
+            f"the index at {index_dir} is incomplete or corrupted ({exc}): run `qa index --rebuild`") from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexStateError(f"the index at {index_dir} has format {manifest.format_version}, this version reads "
+                              f"{FORMAT_VERSION}: run `qa index --rebuild`")
+    try:
+        return _read_build(folder, manifest)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexStateError(f"the index at {index_dir} is corrupted ({type(exc).__name__}: {exc}): "
+                              "run `qa index --rebuild`") from exc
+
+
+def _read_build(folder: Path, manifest: Manifest) -> Store:
+    paragraphs: dict[str, list[Paragraph]] = {}
+    for row in _read_jsonl(folder / "paragraphs.jsonl"):
+        paragraphs.setdefault(row["article_id"], []).append(Paragraph(**row))
+    articles = [Article(**row, paragraphs=tuple(paragraphs.get(row["id"], ())))
+                for row in json.loads((folder / "articles.json").read_text(encoding="utf-8"))]
+    rows = _read_jsonl(folder / "chunks.jsonl")
+    keys = [row.pop("key") for row in rows]
+    chunks = [Chunk(**row) for row in rows]
+    vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+    dense, keyword = DenseIndex.load(folder / "dense.faiss"), KeywordIndex.load(folder / "bm25")
+    if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors, {len(dense)} dense and "
+                         f"{len(keyword)} keyword rows")
+    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder)
+
+
+def current_build(index_dir: Path) -> Path:
+    """The live build folder named by `CURRENT`."""
+    pointer = index_dir / POINTER
+    if not pointer.exists():
+        raise IndexStateError(f"no index at {index_dir}: run `qa index --index {index_dir}` first")
+    folder = index_dir / pointer.read_text(encoding="utf-8").strip()
+    if not (folder / "manifest.json").exists():
+        raise IndexStateError(f"the index at {index_dir} points to a missing build ({folder.name}): "
+                              "run `qa index --rebuild`")
+    return folder
+
+
+def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    for old in index_dir.iterdir():
+        if old.is_dir() and old.name != keep and (old.name.startswith("build-") or old.name.startswith(".tmp-")):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _article_row(article: Article) -> dict:
+    row = asdict(article)
+    del row["paragraphs"]
+    return row
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,38 @@
+"""Shared fixtures: a tiny hand-written Chinese corpus and settings that use the weightless hashing embedder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from qa.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+ARTICLES = {
+    "shapingba.jsonl": [
+        {"id": "spb", "title": "沙坪坝区总工会建驿站", "date": "2024-07-20", "source": "重庆工人报",
+         "text": "近年来,沙坪坝区总工会建成工会驿站174个。\n\n优选24个驿站升级改造,增加智能门禁等功能。"},
+    ],
+    "wushan.jsonl": [
+        {"id": "ws", "title": "巫山县推进新就业形态劳动者建会入会", "date": "2024-07-20",
+         "text": "目前,巫山县已建立各类新就业形态工会组织41个,发展会员4896人。\n\n建成26处工会户外劳动者“港湾”。"},
+    ],
+}
+
+
+def write_corpus(folder: Path, articles: dict[str, list[dict]] = ARTICLES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in articles.items():
+        (folder / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tiny_settings(tmp_path: Path) -> Settings:
+    """Settings over a fresh copy of the tiny corpus, hashing embedder, no progress bars."""
+    return replace(Settings(), corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index",
+                   model="hashing", show_progress=False)
