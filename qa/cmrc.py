@@ -117,7 +117,8 @@ def run_cmrc(path: Path, settings: Settings, modes: tuple[str, ...] = ("hybrid",
 def format_cmrc(summary: dict) -> str:
     """A Markdown table of the CMRC summary."""
     lines = [f"CMRC 2018 dev, open-domain: {summary['questions']} questions over {summary['passages']} pooled "
-             f"passages; model {summary['model']}; index {summary['index_seconds']} s; wall {summary['wall_seconds']} s",
+             f"passages; model {summary['model']}; index {summary['index_seconds']} s; "
+             f"wall {summary['wall_seconds']} s",
              "", "| system | hit@1 | hit@5 | EM | F1 | ms/question |", "|---|---|---|---|---|---|"]
     for name, r in summary["systems"].items():
         lines.append(f"| {name} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['em']:.3f} | {r['f1']:.3f} | "

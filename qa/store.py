@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class Store:
 def save_store(store: Store, index_dir: Path) -> Path:
     """Write `store` as a new build folder under `index_dir` and switch `CURRENT` to it atomically."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{store.manifest.corpus_fingerprint[:8]}-{os.getpid()}"
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{store.manifest.corpus_fingerprint[:8]}-{uuid.uuid4().hex[:6]}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
     try:
