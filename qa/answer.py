@@ -38,6 +38,9 @@ MIN_FORM = 0.5  # number/date questions: the best sentence must hold a number/da
 MIN_SCORE = 0.5  # overall score of the best sentence; below → not found
 DENSE_FLOOR = {"multilingual-e5-small": 0.78}  # best paragraph cosine below this → not found (per model; else none)
 DENSE_FLOOR_EN = {"multilingual-e5-small": 0.72}  # the same for English questions (cross-lingual cosines are lower)
+SENTENCE_FLOOR = {"multilingual-e5-small": 0.90}  # semantic_match: least question-sentence cosine (per model)
+SEMANTIC_HITS = 3  # semantic_match looks at the sentences of this many top paragraphs
+SEMANTIC_FORM = 0.6  # semantic_match: number/date questions need a sentence holding a number/date this well
 MAX_ITEMS = 6  # most items listed from "一是… 二是…" paragraphs
 DENSE_SPAN = 0.05  # a paragraph this much less similar than the best gets no dense credit
 NEAR_CHARS = 8  # the asked-about term within this many characters of a quantity counts as "next to it"
@@ -67,11 +70,13 @@ _QUANTITY = re.compile(r"(?P<num>\d+(?:\.\d+)?|[" + _CN_NUM + r"]+)(?:余|多)?(
                        + "|".join(UNITS) + ")?")
 _UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
                  "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
-_DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
+_DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{1,2}月\d{1,2}日(?:至\d{1,2}日)?"
+                   r"|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
 _RELATIVE_DATE = re.compile(r"近日|日前|今年|去年|当天|近年来|目前|此前|年初|年底")
 _EXPLAIN = re.compile(r"通过|为了|旨在|以便|由于|因为|目的|采取|依托|推动|着力|坚持|建立|围绕|聚焦")
 _ROLE = re.compile(r"主席|书记|院长|校长|经理|记者|教授|律师|劳模|工匠|选手|负责人|职工")
 _PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:大学|学院|学校|公司|医院|基地|中心|街道|社区|园区|馆|厅|省|市|区|县)")
+_VENUE_VERB = re.compile(r"(?:正式|隆重|顺利|成功)?(?:举行|举办|召开|开营|开幕|落下帷幕|成立|组建)$")
 _VENUE = re.compile(r"在[^，,。；]{2,30}?(?:举行|举办|召开|开营|开幕|落下帷幕|成立|组建)")
 
 
@@ -118,11 +123,38 @@ def compose_answer(question: str, hits: Sequence[Hit], retriever: Retriever | No
         candidates = [c for c in candidates if c.form >= MIN_FORM]
     best = candidates[0] if candidates else None
     if best is None or not _strong_enough(q, best):
-        return _not_found(q, kept, "")
+        rescued = semantic_match(q, pool, retriever)
+        return _build(q, [rescued], kept) if rescued else _not_found(q, kept, "")
     items = enumeration(q, candidates, hits, retriever) if q.form == "list" and best.form < 1.0 else []
     if items:
         return _build(q, items, kept)
     return _build(q, [best] + _second(q, best, candidates), kept)
+
+
+def semantic_match(q: Question, pool: list[tuple[int, Hit]], retriever: Retriever | None) -> Candidate | None:
+    """A question reworded away from the source's words: the one sentence of the top paragraphs whose embedding is
+    very close to the question's (SENTENCE_FLOOR, per model) and that has the asked form (a number for 多少).
+
+    Only consulted when the lexical evidence is too weak, and only after every named place, organisation and year
+    was found, so "北京…" or "2025年…" is still refused. None without an embedder that has a calibrated floor."""
+    embedder = getattr(retriever, "embedder", None)
+    floor = SENTENCE_FLOOR.get(getattr(embedder, "name", ""))
+    if retriever is None or floor is None or q.english:
+        return None
+    spans = [(rank, hit.paragraph, start, end, index) for rank, hit in pool[:SEMANTIC_HITS]
+             if hit.paragraph.kind in ("body", "list")
+             for index, (start, end) in enumerate(sentence_spans(hit.paragraph.text)) if end - start >= 8]
+    if not spans:
+        return None
+    vectors = embedder.embed_passages([p.text[start:end] for _, p, start, end, _ in spans])
+    cosines = vectors @ retriever.query_vector(q.text)
+    j = int(cosines.argmax())
+    rank, p, start, end, index = spans[j]
+    form = form_score(q, normalize(p.text[start:end]))
+    if cosines[j] < floor or q.form in ("number", "date") and form < SEMANTIC_FORM:
+        log.debug("no semantic match: cosine %.3f form %.2f (%s)", cosines[j], form, p.text[start:end])
+        return None
+    return Candidate(rank, p, start, end, index, 0.0, form, float(cosines[j]))
 
 
 def enumeration(q: Question, candidates: list[Candidate], hits: list[Hit],
@@ -308,6 +340,49 @@ def trim(q: Question, sentence: str, limit: int) -> str:
     return re.sub(r"[，,；;：:]$", "", out) + ("" if re.search(r"[。！？!?…”]$", out) else "。")
 
 
+def short_answer(q: Question, sentence: str) -> str:
+    """The bare fact of `sentence` that the question asks for: the quantity with the asked unit next to the asked
+    term, the date, a person's name or the venue; for other questions a quoted name (“…”, 《…》) the question does
+    not already contain. "" when there is none (lists and explanations are answered by the sentence itself)."""
+    text = normalize(_BULLET.sub("", sentence))
+    if q.form == "number":
+        return _best_quantity(q, text)
+    if q.form == "date":
+        dates = _DATE.findall(text)
+        return max(dates, key=len) if dates else ""
+    if q.form == "person":
+        from qa.question import is_person_name, pos_words
+
+        names = [w for w, flag in pos_words(text) if flag == "nr" and is_person_name(w) and w not in q.norm]
+        return names[0] if names else ""
+    if q.form == "place":
+        m = _VENUE.search(text)
+        if m:
+            return _VENUE_VERB.sub("", m.group(0)[1:])
+    if q.form in ("list", "explanation"):
+        return ""
+    quoted = [m.group(0) for m in re.finditer(r"“[^”]{2,30}”|《[^》]{2,40}》", text) if m.group(0)[1:-1] not in q.norm
+              and (not q.focus or _focus_share(q, text[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS]) > 0)]
+    return quoted[0] if len(quoted) == 1 else ""
+
+
+def _best_quantity(q: Question, text: str) -> str:
+    """The quantity of `text` that best answers a number question (asked unit, asked term next to it)."""
+    aliases = _UNIT_ALIASES.get(q.unit, (q.unit,))
+    best, best_score = "", 0.0
+    for m in _QUANTITY.finditer(text):
+        num, unit = m.group("num"), m.group("unit") or ""
+        if not num[0].isdigit() and not (unit and _adjacent(q, text, m.start(), m.end())):
+            continue
+        if unit == "年" and q.unit != "年" and len(num) == 4 or re.match(r"\d+[月日]", text[m.start():]):
+            continue
+        near = _focus_share(q, text[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS])
+        score = (1.0 if q.unit and unit in aliases else 0.5 if unit else 0.3) + 0.5 * near
+        if score > best_score:
+            best, best_score = m.group(0), score
+    return best
+
+
 def _second(q: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate]:
     if q.form not in ("list", "explanation") or len(best.text) > MAX_LONG_CHARS * 0.6:
         return []
@@ -339,7 +414,8 @@ def _build(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...]) -> Answe
     if not citations:
         return _not_found(q, kept, "")
     notes = (ENGLISH_NOTE,) if q.english else ()
-    return Answer(q.text, "".join(parts), True, tuple(citations), kept, notes=notes)
+    return Answer(q.text, "".join(parts), True, tuple(citations), kept, notes=notes,
+                  short=short_answer(q, citations[0].sentence))
 
 
 def _strong_enough(q: Question, best: Candidate) -> bool:

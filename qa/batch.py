@@ -1,7 +1,7 @@
 """Batch answering for outside harnesses: JSONL questions in, JSONL answers out (the `qa answer` schema).
 
 Input line: {"id", "question", "history"?}; history turns are {"role", "content"} or plain strings (user turns).
-Output line: {"id", "question", "resolved_question", "answer", "found", "notes",
+Output line: {"id", "question", "resolved_question", "answer", "short_answer", "found", "notes",
               "citations": [{"n", "paragraph_id", "title", "source", "date", "paragraph", "start", "end", "text"}],
               "retrieved": [{"paragraph_id", "title", "text", "score"}], "latency_ms"}.
 `retrieved` is the ranked top 10 before composition and `text` is always the full paragraph. Fields are only
@@ -29,6 +29,7 @@ def answer_to_json(answer: Answer, qid: object = None) -> dict:
         "question": answer.question,
         "resolved_question": answer.resolved_question,
         "answer": answer.text,
+        "short_answer": answer.short,
         "found": answer.found,
         "notes": list(answer.notes),
         "citations": [{"n": c.n, "paragraph_id": c.paragraph.id, "title": c.paragraph.title,

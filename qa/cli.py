@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("qa").setLevel(level)  # the application's own loggers; libraries stay at WARNING
+    if not args.verbose:  # bm25s sets its own logger to DEBUG when imported: keep its chatter off the terminal
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("bm25s"))
     try:
         return COMMANDS[args.command](args)
     except QAError as exc:

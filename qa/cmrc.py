@@ -103,7 +103,8 @@ def run_cmrc(path: Path, settings: Settings, modes: tuple[str, ...] = ("hybrid",
             sums["hit@1"] += q.paragraph_id in ids[:1]
             sums["hit@5"] += q.paragraph_id in ids[:5]
             answer = compose_answer(q.question, hits, qa.retriever)
-            em, f1 = best_span_em_f1(_MARKER.sub("", answer.text), list(q.answers)) if answer.found else (0.0, 0.0)
+            span = answer.short or _MARKER.sub("", answer.text)  # the bare fact when the composer found one
+            em, f1 = best_span_em_f1(span, list(q.answers)) if answer.found else (0.0, 0.0)
             sums["em"] += em
             sums["f1"] += f1
         n = max(1, len(questions))
@@ -127,5 +128,5 @@ def format_cmrc(summary: dict) -> str:
 
 
 def cmrc_settings(settings: Settings) -> Settings:
-    """The CMRC index lives beside the main one, never over it."""
-    return replace(settings, index_dir=settings.index_dir.parent / f"{settings.index_dir.name}-cmrc")
+    """The CMRC index lives in a folder inside the main one (git-ignored with it), never over it."""
+    return replace(settings, index_dir=settings.index_dir / "cmrc")

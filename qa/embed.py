@@ -46,7 +46,8 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # the library raises many kinds; all mean the same to the user
             raise ModelError(f"cannot load the embedding model at {path}: {exc}") from exc
         self.name = name
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         prompts = dict(getattr(self.model, "prompts", None) or {})
         self.query_prompt = prompts.get("query", "") if query_prompt is None else query_prompt
         self.passage_prompt = (prompts.get("passage", prompts.get("document", "")) if passage_prompt is None

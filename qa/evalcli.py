@@ -50,7 +50,8 @@ def _run_cmrc(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.cmrc.exists():
         raise QAError(f"CMRC file {args.cmrc} does not exist (it lies in ../shared/datasets/cmrc2018/)")
-    summary = run_cmrc(args.cmrc, cmrc_settings(settings), limit=args.limit)
+    modes = tuple(m.strip() for m in args.systems.split(",") if m.strip())
+    summary = run_cmrc(args.cmrc, cmrc_settings(settings), modes=modes, limit=args.limit)
     table = format_cmrc(summary)
     args.report.mkdir(parents=True, exist_ok=True)
     (args.report / "cmrc.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -129,7 +129,8 @@ def score_answer(item: EvalItem, answer: Answer, latency_ms: float, error: str =
               "mrr@10": mrr_at_k(rel, 10), "ndcg@10": ndcg_at_k(rel, 10), "false_refusal_rate": float(not answer.found)}
         correct = answer.found and answer_correct(answer.text, item.answers)
         s["accuracy"] = float(correct)
-        s["em"], s["f1"] = _em_f1(strip_markers(answer.text), item.answers) if answer.found else (0.0, 0.0)
+        span = answer.short or strip_markers(answer.text)  # the bare fact when the system gives one (CMRC-style)
+        s["em"], s["f1"] = _em_f1(span, item.answers) if answer.found else (0.0, 0.0)
         if answer.found:
             s["citation_recall"] = citation_recall(cited, item.evidence)
             s["citation_precision"] = citation_precision(cited, item.evidence, item.answers)

@@ -117,7 +117,7 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False,
         changed=tuple(sorted(f for f in files if f in old_files and files[f] != old_files[f])),
         removed=tuple(sorted(set(old_files) - set(files))),
         embedded=len(missing), reused=len(chunks) - len(missing), seconds=time.perf_counter() - start, counts=counts)
-    log.info("index %s: %s", settings.index_dir, report.summary())
+    log.debug("index %s: %s", settings.index_dir, report.summary())
     return store, report
 
 

@@ -31,6 +31,12 @@ PROVINCES = frozenset(
     贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门""".split()
 )
 
+# Common words jieba tags as places or names (ns/nr/nt) that never name a particular place, body or person.
+NOT_ENTITIES = frozenset(
+    """东西 南北 东南 西北 上下 内外 中外 城市 农村 城乡 城区 全国 全省 全市 全区 全县 地方 当地 本地 各地 外地 异地
+    国内 海外 山区 沿海 内地 基层 社区 乡村 师生 员工 职工 干部 群众 工人 农民""".split()
+)
+
 _PLACE_SUFFIX = re.compile(r"(自治区|自治州|自治县|特别行政区|街道|省|市|区|县|镇|乡|村)$")
 _ORG_SUFFIX = re.compile(r"(市总工会|区总工会|县总工会|省总工会|总工会|工会|有限公司|公司|集团|大学|学院|学校|医院)$")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|\b|(?=\D))")
@@ -164,7 +170,15 @@ def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ..
     """Entities of a normalised question, and the words they were read from (not topic terms then)."""
     found: dict[str, Entity] = {}
     source_words: set[str] = set()
+    aliases = [(alias, name) for alias, name in place_aliases() if alias in norm]
+    for alias, name in aliases:  # 山城 → 重庆, 粤省 → 广东: either form counts as evidence
+        found[name] = Entity(name, "province" if name in PROVINCES else "place", (alias,))
     for word, flag in words:
+        if any(alias in word or word in alias for alias, _ in aliases):
+            source_words.add(word)
+            continue
+        if word in NOT_ENTITIES:
+            continue
         if flag in ("ns", "nt") or flag == "nr" and is_person_name(word):
             core = _ORG_SUFFIX.sub("", word) if flag == "nt" else word
             core = _PLACE_SUFFIX.sub("", core) if len(_PLACE_SUFFIX.sub("", core)) >= 2 else core
@@ -205,6 +219,16 @@ _SURNAMES = frozenset("""王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱
     屈 饶 解 牟 艾 尤 阳 时 穆 农 司 卓 古 吉 缪 简 车 项 连 芦 麦 褚 娄 窦 戚 岑
     景 党 宫 费 卜 冷 晏 席 卫 米 柏 宗 瞿 桂 全 佟 应 臧 闵 苟 邬 边 卞 姬 师 和
     仇 栾 隋 商 刁 沙 荣 巫 寇 桑 郎 甄 丛 仲 虞 敖 巩 明 佘 池 查 麻 苑 迟 邝""".split())
+
+
+@lru_cache(maxsize=1)
+def place_aliases() -> tuple[tuple[str, str], ...]:
+    """(alias, standard name) pairs from qa/data/place_aliases.tsv (山城 → 重庆, 粤省 → 广东)."""
+    from qa.tokenizer import DATA_DIR
+
+    rows = (line.split("\t") for line in (DATA_DIR / "place_aliases.tsv").read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#"))
+    return tuple((alias.strip(), name.strip()) for alias, name in rows)
 
 
 def is_person_name(word: str) -> bool:

@@ -51,10 +51,21 @@ class Retriever:
             raise ValueError(f"candidates and rrf_k must be >= 1, got {candidates}, {rrf_k}")
         self.store, self.embedder, self.candidates, self.rrf_k = store, embedder, candidates, rrf_k
         self._chunk_pids = [c.paragraph_id for c in store.chunks]
+        self._rows: dict[str, list[int]] = {}
+        for i, pid in enumerate(self._chunk_pids):
+            self._rows.setdefault(pid, []).append(i)
+        self._last_query: tuple[str, np.ndarray] | None = None  # composing an answer re-uses the search's vector
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The embedded query (the last one is kept: search and answer scoring embed the same question)."""
+        text = to_simplified(query)
+        if self._last_query is None or self._last_query[0] != text:
+            self._last_query = (text, self.embedder.embed_queries([text])[0])
+        return self._last_query[1]
 
     def dense_ranking(self, query: str) -> tuple[list[str], dict[str, float]]:
         """Paragraph ids by cosine of their best chunk, with those cosines."""
-        xq = self.embedder.embed_queries([to_simplified(query)])
+        xq = self.query_vector(query)[None, :]
         D, I = self.store.dense.search(xq, self.candidates)
         ids = fold_to_paragraphs(I[0].tolist(), self._chunk_pids)
         best: dict[str, float] = {}
@@ -88,9 +99,9 @@ class Retriever:
 
     def cosine(self, query: str, paragraph_ids: Sequence[str]) -> np.ndarray:
         """Cosine between the query and the best chunk of each paragraph (for answer scoring)."""
-        xq = self.embedder.embed_queries([to_simplified(query)])[0]
+        xq = self.query_vector(query)
         out = np.zeros(len(paragraph_ids), np.float32)
         for j, pid in enumerate(paragraph_ids):
-            rows = [i for i, p in enumerate(self._chunk_pids) if p == pid]
+            rows = self._rows.get(pid)
             out[j] = float(np.max(self.store.vectors[rows] @ xq)) if rows else 0.0
         return out

@@ -86,3 +86,4 @@ class Answer:
     resolved_question: str = ""  # standalone form of a follow-up question
     latency_ms: float = 0.0
     notes: tuple[str, ...] = field(default=())  # e.g. "问题为英文，答案引自中文原文"
+    short: str = ""  # the bare fact when the question asks for one (a number with its unit, a date, a name)

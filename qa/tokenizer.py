@@ -47,6 +47,7 @@ def expand_query(text: str) -> str:
     norm = normalize(text)
     extra = [other for short, full in _synonyms() for word, other in ((short, full), (full, short))
              if word in norm and other not in norm]
+    extra += [name for alias, name in _place_aliases() if alias in norm and name not in norm]
     return text if not extra else f"{text} {' '.join(dict.fromkeys(extra))}"
 
 
@@ -75,3 +76,10 @@ def _synonyms() -> tuple[tuple[str, str], ...]:
             short, full = line.split("\t")
             pairs.append((short.strip(), full.strip()))
     return tuple(pairs)
+
+
+@lru_cache(maxsize=1)
+def _place_aliases() -> tuple[tuple[str, str], ...]:
+    from qa.question import place_aliases
+
+    return place_aliases()

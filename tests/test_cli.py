@@ -1,0 +1,69 @@
+"""The `qa` command end to end on the tiny corpus and on the bundled one, with the weightless hashing embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REPO, write_corpus
+
+from qa.cli import main
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> list[str]:
+    return ["--corpus", str(write_corpus(tmp_path / "corpus")), "--index", str(tmp_path / "index"),
+            "--model", "hashing", "-q"]
+
+
+def test_index_search_ask(dirs: list[str], capsys: pytest.CaptureFixture[str]):
+    assert main(["index", *dirs]) == 0
+    assert "2 articles" in capsys.readouterr().out
+    assert main(["search", "沙坪坝区 工会驿站", "-k", "1", *dirs]) == 0
+    assert "spb#p1" in capsys.readouterr().out
+    assert main(["ask", "沙坪坝区建了多少个工会驿站？", *dirs]) == 0
+    out = capsys.readouterr().out
+    assert "174" in out and "[1]" in out and "spb#p1" in out
+
+
+def test_answer_writes_the_documented_schema(dirs: list[str], tmp_path: Path):
+    questions = tmp_path / "q.jsonl"
+    rows = [{"id": "a", "question": "沙坪坝区建了多少个工会驿站？"},
+            {"id": "b", "question": "其中多少个升级改造了？", "history": ["沙坪坝区建了多少个工会驿站？"]},
+            {"id": "c", "question": "北京市总工会有多少个驿站？"}]
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows) + "not json\n",
+                         encoding="utf-8")
+    out = tmp_path / "a.jsonl"
+    assert main(["answer", "--input", str(questions), "--output", str(out), *dirs]) == 0
+    answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [a["id"] for a in answers] == ["a", "b", "c"]
+    for a in answers:
+        assert {"id", "question", "answer", "found", "citations", "retrieved", "latency_ms"} <= set(a)
+        assert all({"n", "paragraph_id", "title", "text"} <= set(c) for c in a["citations"])
+        assert all({"paragraph_id", "title", "text", "score"} <= set(r) for r in a["retrieved"])
+        assert len(a["retrieved"]) <= 10
+    assert answers[0]["found"] and "174" in answers[0]["answer"]
+    assert answers[0]["citations"][0]["paragraph_id"] == "spb#p1"
+    assert answers[1]["found"] and "24" in answers[1]["answer"] and "沙坪坝" in answers[1]["resolved_question"]
+    assert not answers[2]["found"] and answers[2]["citations"] == []
+
+
+def test_missing_input_is_a_clear_error(dirs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["answer", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o"), *dirs]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_eval_on_the_smoke_set_writes_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    report = tmp_path / "report"
+    args = ["eval", "--dataset", str(REPO / "eval" / "questions_smoke.jsonl"), "--report", str(report),
+            "--corpus", str(REPO / "corpus"), "--index", str(tmp_path / "index"), "--model", "hashing", "-q"]
+    assert main(args) == 0
+    assert "hybrid" in capsys.readouterr().out
+    data = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert set(data["summary"]) == {"hybrid", "bm25", "dense"}
+    for row in data["summary"].values():
+        for name in ("hit@5", "mrr@10", "accuracy", "citation_recall", "refusal_accuracy"):
+            assert row[name] is None or 0.0 <= row[name] <= 1.0
+    assert data["summary"]["bm25"]["hit@5"] > 0.5  # keyword search alone finds most smoke questions' paragraphs
+    assert (report / "report.md").exists() and (report / "chart.png").stat().st_size > 1000
