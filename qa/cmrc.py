@@ -68,7 +68,7 @@ class PlainBM25:
         tokens = [t for t in self._tokens(query) if t in vocab]
         if not tokens:
             return []
-        rows, scores = self.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        rows, scores = self.bm25.retrieve([tokens], k=min(k, len(self.paragraphs)), show_progress=False, n_threads=1)
         return [Hit(self.paragraphs[r], float(s), bm25_rank=i + 1)
                 for i, (r, s) in enumerate(zip(rows[0], scores[0], strict=True)) if s > 0]
 

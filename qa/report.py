@@ -42,7 +42,15 @@ def result_to_dict(result: EvalResult) -> dict[str, Any]:
     """The JSON form of a result (what report.json holds, and what comparisons read)."""
     return {"format": REPORT_FORMAT, "created": result.created, "note": result.note, "n_items": result.n_items,
             "systems": list(result.systems), "summary": result.summary, "by_type": result.by_type,
-            "records": {name: [asdict(r) for r in rows] for name, rows in result.records.items()}}
+            "records": {name: [_record(r) for r in rows] for name, rows in result.records.items()}}
+
+
+def _record(r: Any) -> dict[str, Any]:
+    """A record as JSON; what was retrieved is kept for failures only (the report lists those), to stay small."""
+    row = asdict(r)
+    if r.correct:
+        row["top"] = []
+    return row
 
 
 def load_report(path: Path) -> dict[str, Any]:

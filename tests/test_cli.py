@@ -67,3 +67,28 @@ def test_eval_on_the_smoke_set_writes_a_report(tmp_path: Path, capsys: pytest.Ca
             assert row[name] is None or 0.0 <= row[name] <= 1.0
     assert data["summary"]["bm25"]["hit@5"] > 0.5  # keyword search alone finds most smoke questions' paragraphs
     assert (report / "report.md").exists() and (report / "chart.png").stat().st_size > 1000
+
+
+def test_cmrc_open_domain_run_on_a_tiny_file(tmp_path: Path):
+    from dataclasses import replace
+
+    from qa.cmrc import format_cmrc, run_cmrc
+    from qa.settings import Settings
+
+    def para(pid: str, context: str, question: str, answer: str) -> dict:
+        return {"id": pid, "context": context,
+                "qas": [{"id": f"{pid}-q", "question": question, "answers": [{"text": answer}]}]}
+
+    data = {"data": [{"id": "d1", "title": "驿站", "paragraphs": [
+        para("p1", "沙坪坝区总工会建成工会驿站174个。", "沙坪坝区建成了多少个工会驿站？", "174个"),
+        para("p2", "巫山县已建立新就业形态工会组织41个。", "巫山县建立了多少个新就业形态工会组织？", "41个"),
+        para("p3", "江西省首届职工创新成果交流大会在南昌举行。", "首届职工创新成果交流大会在哪里举行？", "南昌")]}]}
+    path = tmp_path / "cmrc.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    settings = replace(Settings(), index_dir=tmp_path / "index", model="hashing", show_progress=False)
+    summary = run_cmrc(path, settings, modes=("hybrid", "bm25"))
+    assert summary["passages"] == 3 and summary["questions"] == 3
+    assert set(summary["systems"]) == {"hybrid", "bm25", "baseline: jieba+bm25"}
+    assert summary["systems"]["bm25"]["hit@1"] == 1.0
+    assert summary["systems"]["hybrid"]["em"] >= 2 / 3  # the short answers 174个 and 41个 match exactly
+    assert "| hybrid |" in format_cmrc(summary)
