@@ -64,9 +64,9 @@ def main() -> int:
         for _ in range(args.repeats):
             for q in questions:
                 for mode in ("hybrid", "bm25", "dense"):
-                    qa.retriever._last_query = None  # time the query embedding too, not the kept vector
+                    qa.retriever.forget_query()  # time the query embedding too, not the kept vector
                     timings[f"search {mode}"].append(_ms(qa.search, q, 10, mode))
-                qa.retriever._last_query = None
+                qa.retriever.forget_query()
                 timings["ask"].append(_ms(qa.ask, q))
     result = {
         "model": embedder.name, "questions": len(questions), "repeats": args.repeats,

@@ -76,8 +76,9 @@ _RELATIVE_DATE = re.compile(r"近日|日前|今年|去年|当天|近年来|目�
 _EXPLAIN = re.compile(r"通过|为了|旨在|以便|由于|因为|目的|采取|依托|推动|着力|坚持|建立|围绕|聚焦")
 _ROLE = re.compile(r"主席|书记|院长|校长|经理|记者|教授|律师|劳模|工匠|选手|负责人|职工")
 _PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:大学|学院|学校|公司|医院|基地|中心|街道|社区|园区|馆|厅|省|市|区|县)")
-_VENUE_VERB = re.compile(r"(?:正式|隆重|顺利|成功)?(?:举行|举办|召开|开营|开幕|落下帷幕|成立|组建)$")
-_VENUE = re.compile(r"在[^，,。；]{2,30}?(?:举行|举办|召开|开营|开幕|落下帷幕|成立|组建)")
+_EVENT_VERBS = "举行|举办|召开|开营|开幕|落下帷幕|成立|组建"
+_VENUE_VERB = re.compile(rf"(?:正式|隆重|顺利|成功)?(?:{_EVENT_VERBS})$")
+_VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{_EVENT_VERBS})")
 
 
 @dataclass(frozen=True)

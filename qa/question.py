@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.tokenizer import STOPWORDS, normalize, tokenize
+from qa.tokenizer import STOPWORDS, normalize, place_aliases, tokenize
 
 FORMS = ("number", "date", "list", "person", "place", "explanation", "generic")
 
@@ -219,16 +219,6 @@ _SURNAMES = frozenset("""王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱
     屈 饶 解 牟 艾 尤 阳 时 穆 农 司 卓 古 吉 缪 简 车 项 连 芦 麦 褚 娄 窦 戚 岑
     景 党 宫 费 卜 冷 晏 席 卫 米 柏 宗 瞿 桂 全 佟 应 臧 闵 苟 邬 边 卞 姬 师 和
     仇 栾 隋 商 刁 沙 荣 巫 寇 桑 郎 甄 丛 仲 虞 敖 巩 明 佘 池 查 麻 苑 迟 邝""".split())
-
-
-@lru_cache(maxsize=1)
-def place_aliases() -> tuple[tuple[str, str], ...]:
-    """(alias, standard name) pairs from qa/data/place_aliases.tsv (山城 → 重庆, 粤省 → 广东)."""
-    from qa.tokenizer import DATA_DIR
-
-    rows = (line.split("\t") for line in (DATA_DIR / "place_aliases.tsv").read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#"))
-    return tuple((alias.strip(), name.strip()) for alias, name in rows)
 
 
 def is_person_name(word: str) -> bool:

@@ -63,6 +63,10 @@ class Retriever:
             self._last_query = (text, self.embedder.embed_queries([text])[0])
         return self._last_query[1]
 
+    def forget_query(self) -> None:
+        """Drop the kept query vector (benchmarks time the embedding of every query)."""
+        self._last_query = None
+
     def dense_ranking(self, query: str) -> tuple[list[str], dict[str, float]]:
         """Paragraph ids by cosine of their best chunk, with those cosines."""
         xq = self.query_vector(query)[None, :]

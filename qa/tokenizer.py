@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def expand_query(text: str) -> str:
     norm = normalize(text)
     extra = [other for short, full in _synonyms() for word, other in ((short, full), (full, short))
              if word in norm and other not in norm]
-    extra += [name for alias, name in _place_aliases() if alias in norm and name not in norm]
+    extra += [name for alias, name in place_aliases() if alias in norm and name not in norm]
     return text if not extra else f"{text} {' '.join(dict.fromkeys(extra))}"
 
 
@@ -68,18 +68,18 @@ def _opencc():  # noqa: ANN202
     return opencc.OpenCC("t2s")
 
 
-@lru_cache(maxsize=1)
+@cache
+def read_pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """The (left, right) rows of a two-column TSV file in qa/data/ (`#` lines are comments)."""
+    rows = (line.split("\t") for line in (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#"))
+    return tuple((left.strip(), right.strip()) for left, right in rows)
+
+
 def _synonyms() -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for line in (DATA_DIR / "synonyms.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            short, full = line.split("\t")
-            pairs.append((short.strip(), full.strip()))
-    return tuple(pairs)
+    return read_pairs("synonyms.tsv")  # abbreviation, full form
 
 
-@lru_cache(maxsize=1)
-def _place_aliases() -> tuple[tuple[str, str], ...]:
-    from qa.question import place_aliases
-
-    return place_aliases()
+def place_aliases() -> tuple[tuple[str, str], ...]:
+    """(alias, standard name) pairs from qa/data/place_aliases.tsv (山城 → 重庆, 粤省 → 广东)."""
+    return read_pairs("place_aliases.tsv")
