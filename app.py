@@ -278,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    import threading  # the English lexicon (about 2 s) is built while the UI starts, not on the first question
+
+    threading.Thread(target=qa.retriever.lexicon, name="english-lexicon", daemon=True).start()
     log.info("%d articles loaded; starting the UI at http://%s:%d", len(qa.store.articles), args.host, args.port)
     launch_app(build_app(qa, settings, args.feedback), args.host, args.port, args.share)
     return 0

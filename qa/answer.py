@@ -3,9 +3,11 @@
 Every candidate sentence of the top hits is scored on the question's form (a number with the asked unit, a date, an
 enumeration, …; see `form_score`), on coverage of the question's key terms and entities, on its hit's fused rank and
 on the dense cosine of its paragraph. The best sentence — trimmed to the clause(s) that hold the fact when long — is
-the answer, with `[n]` pointing at the paragraph and the sentence's character span. Numbers and dates of each answer
-sentence are checked against the cited paragraph. Weak evidence, or a place/organisation/year the question names
-that no retrieved paragraph mentions, gives "没有找到" instead of a guess. Thresholds are the constants below.
+the answer, with `[n]` pointing at the paragraph and the sentence's character span; for a list or explanation, a
+lead-in sentence brings the ;-separated run it introduces. The answer is the best of the top sentences that pass
+the floors, not only the very best. Numbers and dates of each answer sentence are checked against the cited
+paragraph. Weak evidence, or a place/organisation/year the question names that no retrieved paragraph mentions,
+gives "没有找到" instead of a guess. Thresholds are the constants below.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.chunk import split_sentences
-from qa.question import UNITS, Entity, Question, analyze_question, search_query
+from qa.question import UNITS, Entity, Question, analyze_question, is_english, search_query
 from qa.retrieve import rrf
 from qa.schema import Answer, Citation, Hit, Paragraph
 from qa.tokenizer import expand_query, normalize
 
 if TYPE_CHECKING:
+    from qa.english import Lexicon
     from qa.retrieve import Retriever
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ MIN_SCORE = 0.5  # overall score of the best sentence; below → not found
 DENSE_FLOOR = {"multilingual-e5-small": 0.78}  # best paragraph cosine below this → not found (per model; else none)
 DENSE_FLOOR_EN = {"multilingual-e5-small": 0.72}  # the same for English questions (cross-lingual cosines are lower)
 SENTENCE_FLOOR = {"multilingual-e5-small": 0.90}  # semantic_match: least question-sentence cosine (per model)
+STRONG_LOOKAHEAD = 3  # the answer is the best of this many top sentences that passes the floors
 SEMANTIC_HITS = 3  # semantic_match looks at the sentences of this many top paragraphs
 SEMANTIC_FORM = 0.6  # semantic_match: number/date questions need a sentence holding a number/date this well
 MAX_ITEMS = 6  # most items listed from "一是… 二是…" paragraphs
@@ -48,8 +52,10 @@ CONTEXT_LOOKBACK = 6  # earlier paragraphs of the same article that count as a h
 CONTEXT_CREDIT = 0.6  # a term found only in the context (title, earlier paragraphs) counts this much
 MAX_FACT_CHARS = 90  # a longer sentence answering a factual question is trimmed to its fact clause(s)
 MAX_LONG_CHARS = 200  # longest answer for list/explanation questions
+LEAD_IN_FORM = 0.5  # list/explanation: a best sentence below this form score may only introduce the answer
 SECOND_RATIO = 0.85  # a second sentence is added (lists, explanations) when it scores at least this share of the best
 W_COVERAGE, W_FORM, W_RANK, W_DENSE = 0.5, 0.25, 0.1, 0.15  # score = weighted mean of these signals
+ASKED_WEIGHT = 2.0  # a term of the clause holding the question word (一等奖 in …，哪个项目拿了一等奖)
 FOCUS_WEIGHT = 1.5  # the asked-about term (工会驿站 in 多少个工会驿站) counts this much more in coverage
 ENTITY_WEIGHT = 0.5  # weight of a named entity in coverage (presence is also enforced separately)
 HEAD_CREDIT = 0.7  # a compound term matched only by its head noun (会员 for 工会会员)
@@ -76,6 +82,9 @@ _RELATIVE_DATE = re.compile(r"近日|日前|今年|去年|当天|近年来|目�
 _EXPLAIN = re.compile(r"通过|为了|旨在|以便|由于|因为|目的|采取|依托|推动|着力|坚持|建立|围绕|聚焦")
 _ROLE = re.compile(r"主席|书记|院长|校长|经理|记者|教授|律师|劳模|工匠|选手|负责人|职工")
 _PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:大学|学院|学校|公司|医院|基地|中心|街道|社区|园区|馆|厅|省|市|区|县)")
+_ORG_SUFFIX = "总工会|工会|有限公司|公司|集团|大学|学院|学校|医院|中心|协会|委员会|研究院|部门|企业|银行"
+_ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{_ORG_SUFFIX})")
+_ORDINAL_ANSWER = re.compile(r"首[个家次届批位所支座]|第[\d一二三四五六七八九十]+[个家次届批位所支座期]?")
 _EVENT_VERBS = "举行|举办|召开|开营|开幕|落下帷幕|成立|组建"
 _VENUE_VERB = re.compile(rf"(?:正式|隆重|顺利|成功)?(?:{_EVENT_VERBS})$")
 _VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{_EVENT_VERBS})")
@@ -101,8 +110,9 @@ class Candidate:
 
 def compose_answer(question: str, hits: Sequence[Hit], retriever: Retriever | None = None) -> Answer:
     """The cited answer to `question` from `hits` (best first), or a "not found" Answer with the hits kept."""
-    q = analyze_question(question)
-    hits = _with_glossary_hits(question, list(hits), retriever) if q.english else list(hits)
+    lexicon = retriever.lexicon() if retriever is not None and is_english(question) else None
+    q = analyze_question(question, lexicon)
+    hits = _with_glossary_hits(question, list(hits), retriever, lexicon) if q.english else list(hits)
     kept = tuple(hits[:10])
     if not hits or not (q.terms or q.entities):
         return _not_found(q, kept, "问题中没有可检索的内容。" if hits else "")
@@ -119,17 +129,18 @@ def compose_answer(question: str, hits: Sequence[Hit], retriever: Retriever | No
     if cosines is not None and floor is not None and max(cosines) < floor:
         log.debug("not found: best cosine %.3f < %.3f", max(cosines), floor)
         return _not_found(q, kept, "")
-    candidates = score_candidates(q, pool, context, cosines, _term_weights(q, retriever))
+    df = _document_frequency(q, retriever)
+    candidates = score_candidates(q, pool, context, cosines, _term_weights(df, retriever))
     if q.form in ("number", "date"):  # the answer must hold a number/date: choose among sentences that do
         candidates = [c for c in candidates if c.form >= MIN_FORM]
-    best = candidates[0] if candidates else None
-    if best is None or not _strong_enough(q, best):
+    best = next((c for c in candidates[:STRONG_LOOKAHEAD] if _strong_enough(q, c)), None)
+    if best is None:
         rescued = semantic_match(q, pool, retriever)
         return _build(q, [rescued], kept) if rescued else _not_found(q, kept, "")
     items = enumeration(q, candidates, hits, retriever) if q.form == "list" and best.form < 1.0 else []
     if items:
         return _build(q, items, kept)
-    return _build(q, [best] + _second(q, best, candidates), kept)
+    return _build(q, [best] + (_lead_in_run(q, best) or _second(q, best, candidates)), kept)
 
 
 def semantic_match(q: Question, pool: list[tuple[int, Hit]], retriever: Retriever | None) -> Candidate | None:
@@ -193,6 +204,8 @@ def score_candidates(q: Question, pool: list[tuple[int, Hit]], context: dict[str
     out = []
     for j, (rank, hit) in enumerate(pool):
         p = hit.paragraph
+        if p.kind == "subhead":  # a heading restates its section; the facts are in the body
+            continue
         for index, (start, end) in enumerate(sentence_spans(p.text)):
             sentence = normalize(_BULLET.sub("", p.text[start:end]))
             if len(sentence) < 4:
@@ -227,7 +240,8 @@ def coverage(q: Question, sentence: str, context: str, weights: dict[str, float]
     total = got = 0.0
     for term in q.terms:
         focus = term in q.focus
-        w = weights.get(term, 1.0) * (FOCUS_WEIGHT if focus else 1.0) * (0.25 if len(term) == 1 else 1.0)
+        w = weights.get(term, 1.0) * (FOCUS_WEIGHT if focus else ASKED_WEIGHT if term in q.asked else 1.0) * (
+            0.25 if len(term) == 1 else 1.0)
         total += w
         got += w * max(_presence(q, term, sentence, focus), CONTEXT_CREDIT * _presence(q, term, context, focus))
     for e in q.entities:
@@ -247,6 +261,9 @@ def form_score(q: Question, sentence: str) -> float:
         return _list_score(q, sentence)
     if q.form == "person":
         return 1.0 if _ROLE.search(sentence) else 0.3
+    if q.form == "org":
+        names = [m.group(0) for m in _ORG.finditer(sentence) if m.group(0) not in q.norm]
+        return 0.3 if not names else 1.0 if any(f in n for n in names for f in q.focus) else 0.85
     if q.form == "place":
         return 1.0 if _VENUE.search(sentence) else 0.8 if _PLACE_NAME.search(sentence) else 0.3
     if q.form == "explanation":
@@ -259,6 +276,8 @@ def _number_score(q: Question, sentence: str) -> float:
     a quantity in Chinese numerals (五项) only counts next to that term."""
     best = 0.0
     aliases = _UNIT_ALIASES.get(q.unit, (q.unit,))
+    if "第几" in q.norm:  # 第几个 asks for an ordinal: 首个, 第三批
+        return 1.0 if _ORDINAL_ANSWER.search(sentence) else 0.0
     for clause in _CLAUSE_END.split(sentence):
         share = _focus_share(q, clause)
         for m in _QUANTITY.finditer(clause):
@@ -296,7 +315,8 @@ def _adjacent(q: Question, clause: str, start: int, end: int) -> bool:
 def _focus_share(q: Question, text: str) -> float:
     if not q.focus:
         return 1.0
-    return sum(1.0 if f in text else 0.5 if any(s in text for s in q.parts(f)) else 0.0 for f in q.focus) / len(q.focus)
+    return sum(1.0 if f in text or any(a in text for a in q.alts(f)) else 0.5 if any(s in text for s in q.parts(f))
+               else 0.0 for f in q.focus) / len(q.focus)
 
 
 def unsupported_numbers(text: str, paragraph_text: str) -> list[str]:
@@ -327,12 +347,16 @@ def trim(q: Question, sentence: str, limit: int) -> str:
     keep = {fact}
     if q.form == "list" and fact + 1 < len(clauses) and norm[fact + 1].count("、"):
         keep.add(fact + 1)
-    missing = [t for t in (*q.terms, *(f for e in q.entities for f in e.forms)) if t not in norm[fact]]
-    helpers = [(sum(t in norm[i] for t in missing), -abs(i - fact)) for i in range(len(clauses))]
-    subject = max((i for i in range(len(clauses)) if i != fact), key=lambda i: helpers[i], default=None)
-    if subject is not None and helpers[subject][0] > 0:
-        keep.add(subject)
-    elif fact > 0 and len(clauses[fact]) < 12:
+    missing = {t for t in (*q.terms, *(f for e in q.entities for f in e.forms)) if t not in norm[fact]}
+    while missing:  # clauses naming what the kept ones lack (the subject; the second thing asked), while they fit
+        helpers = [(sum(t in norm[i] for t in missing), -abs(i - fact)) for i in range(len(clauses))]
+        extra = max((i for i in range(len(clauses)) if i not in keep), key=lambda i: helpers[i], default=None)
+        if extra is None or helpers[extra][0] == 0 or len(keep) > 1 and (
+                sum(len(clauses[i]) for i in keep) + len(clauses[extra]) > limit):
+            break
+        keep.add(extra)
+        missing = {t for t in missing if t not in norm[extra]}
+    if len(keep) == 1 and fact > 0 and len(clauses[fact]) < 12:
         keep.add(fact - 1)
     out, last = "", None
     for i in sorted(keep):
@@ -347,7 +371,10 @@ def short_answer(q: Question, sentence: str) -> str:
     not already contain. "" when there is none (lists and explanations are answered by the sentence itself)."""
     text = normalize(_BULLET.sub("", sentence))
     if q.form == "number":
-        return _best_quantity(q, text)
+        ordinal = _ORDINAL_ANSWER.search(text) if "第几" in q.norm else None
+        return ordinal.group(0) if ordinal else _best_quantity(q, text)
+    if q.form == "org":
+        return _org_name(q, text)
     if q.form == "date":
         dates = _DATE.findall(text)
         return max(dates, key=len) if dates else ""
@@ -367,6 +394,21 @@ def short_answer(q: Question, sentence: str) -> str:
     return quoted[0] if len(quoted) == 1 else ""
 
 
+def _org_name(q: Question, text: str) -> str:
+    """The first organisation named in `text` that the question does not name: its words from the first place or
+    name word to the organisation word (此次大会由江西省总工会主办 → 江西省总工会)."""
+    from qa.question import pos_words
+
+    for m in _ORG.finditer(text):
+        words = pos_words(m.group(0))
+        start = next((i for i, (_, flag) in enumerate(words) if flag in ("ns", "nt", "nz", "nr", "j")), None)
+        name = "".join(w for w, _ in words[start:]) if start is not None else ""
+        name = re.sub(rf"等(?:{_ORG_SUFFIX})$", "", name)
+        if len(name) >= 2 and name not in q.norm:
+            return name
+    return ""
+
+
 def _best_quantity(q: Question, text: str) -> str:
     """The quantity of `text` that best answers a number question (asked unit, asked term next to it)."""
     aliases = _UNIT_ALIASES.get(q.unit, (q.unit,))
@@ -384,6 +426,24 @@ def _best_quantity(q: Question, text: str) -> str:
     return best
 
 
+def _lead_in_run(q: Question, best: Candidate) -> list[Candidate]:
+    """For a list or explanation question whose best sentence only introduces the answer (这源于…“链条式”帮扶。),
+    the ;-separated run that follows it in the paragraph (即入学时,…;在假期,…;毕业时,…。), within MAX_LONG_CHARS."""
+    if q.form not in ("list", "explanation") or best.form >= LEAD_IN_FORM:
+        return []
+    spans = sentence_spans(best.paragraph.text)
+    run, size = [], len(best.text)
+    for index in range(best.index + 1, len(spans)):
+        start, end = spans[index]
+        size += end - start
+        if size > MAX_LONG_CHARS:
+            return []
+        run.append(Candidate(best.rank, best.paragraph, start, end, index, best.coverage, best.form, best.score))
+        if not best.paragraph.text[start:end].rstrip().endswith((";", "；")):
+            break
+    return run if len(run) >= 2 else []
+
+
 def _second(q: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate]:
     if q.form not in ("list", "explanation") or len(best.text) > MAX_LONG_CHARS * 0.6:
         return []
@@ -398,7 +458,7 @@ def _second(q: Question, best: Candidate, candidates: list[Candidate]) -> list[C
 def _build(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...]) -> Answer:
     if len(chosen) == 2 and chosen[0].paragraph.id == chosen[1].paragraph.id and chosen[1].index < chosen[0].index:
         chosen = chosen[::-1]  # same paragraph: keep the source order
-    limit = MAX_FACT_CHARS if q.form in ("number", "date", "person", "place", "generic") else MAX_LONG_CHARS
+    limit = MAX_FACT_CHARS if q.form in ("number", "date", "person", "org", "place", "generic") else MAX_LONG_CHARS
     parts, citations = [], []
     for c in chosen:
         sentence = trim(q, c.text, limit if len(chosen) == 1 else limit // 2)
@@ -409,6 +469,11 @@ def _build(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...]) -> Answe
         last = citations[-1] if citations else None
         if last and last.paragraph.id == c.paragraph.id and not c.paragraph.text[last.end : c.start].strip():
             citations[-1] = Citation(last.n, last.paragraph, last.start, c.end)  # next sentence: one span, one [n]
+            span = c.paragraph.text[last.start : c.end]
+            if len(span) <= MAX_LONG_CHARS:  # quote the run as written (its ;s kept), each full sentence marked
+                quoted = re.sub(r"(?<=[。！？!?])(?=\S)", f"[{last.n}]", trim(q, span, MAX_LONG_CHARS))
+                parts[-1] = f"{quoted}[{last.n}]"
+                continue
         else:
             citations.append(Citation(len(citations) + 1, c.paragraph, c.start, c.end))
         parts.append(f"{sentence}[{citations[-1].n}]")
@@ -442,7 +507,7 @@ def _presence(q: Question, term: str, text: str, focus: bool = False) -> float:
     """1 when the term (or a synonym) is in the text; else partial credit for its shorter words: HEAD_CREDIT for
     its head (Chinese compounds end with it: 会员 in 工会会员), else a share by length, halved for the focus
     (工会 alone is weak evidence for 工会驿站)."""
-    if term in text or any(alt in text for alt in _synonyms(term)):
+    if term in text or any(alt in text for alt in _synonyms(term)) or any(alt in text for alt in q.alts(term)):
         return 1.0
     best = 0.0
     for part in q.parts(term):
@@ -463,10 +528,11 @@ def _in(e: Entity, text: str) -> bool:
         re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", text) for f in e.forms)
 
 
-def _with_glossary_hits(question: str, hits: list[Hit], retriever: Retriever | None) -> list[Hit]:
+def _with_glossary_hits(question: str, hits: list[Hit], retriever: Retriever | None,
+                        lexicon: Lexicon | None) -> list[Hit]:
     """English question: also search with its Chinese glossary words and fuse both rankings (RRF), so that BM25 can
     contribute. A no-op when the caller already searched with `search_query` or there is no retriever."""
-    query = search_query(question)
+    query = search_query(question, lexicon)
     if retriever is None or query == question:
         return hits
     try:
@@ -531,12 +597,18 @@ def _relative(values: list[float]) -> list[float]:
     return [max(0.0, 1.0 - (hi - v) / DENSE_SPAN) for v in values]
 
 
-def _term_weights(q: Question, retriever: Retriever | None) -> dict[str, float]:
-    """IDF-like weights in [0.3, 1] from the indexed paragraphs (common words such as 工会 count less); 1 without."""
+def _document_frequency(q: Question, retriever: Retriever | None) -> dict[str, int]:
+    """In how many indexed paragraphs each key term occurs (empty without a store)."""
     store = getattr(retriever, "store", None)
     texts = [p.text for p in store.paragraphs.values()] if store is not None else []
-    if not texts:
+    return {t: sum(t in x for x in texts) for t in q.terms} if texts else {}
+
+
+def _term_weights(df: dict[str, int], retriever: Retriever | None) -> dict[str, float]:
+    """IDF-like weights in [0.3, 1] from the indexed paragraphs (common words such as 工会 count less); 1 without."""
+    store = getattr(retriever, "store", None)
+    if not df or store is None:
         return {}
-    n = len(texts)
+    n = len(store.paragraphs)
     top = math.log((n + 1) / 0.5)
-    return {t: 0.3 + 0.7 * math.log((n + 1) / (sum(t in x for x in texts) + 0.5)) / top for t in q.terms}
+    return {t: 0.3 + 0.7 * math.log((n + 1) / (k + 0.5)) / top for t, k in df.items()}

@@ -16,6 +16,7 @@ import re
 
 from qa.question import (
     EN_PLACES,
+    QUOTED,
     UNITS,
     Question,
     analyze_question,
@@ -84,7 +85,8 @@ def is_elliptical(question: str, previous: str) -> bool:
     if not previous or is_english(question):
         return False
     q = analyze_question(question)
-    return not q.entities and len(q.terms) <= ELLIPSIS_MAX_TERMS and bool(analyze_question(previous).entities)
+    named = bool(analyze_question(previous).entities) or bool(QUOTED.search(normalize(previous)))  # or “今日工会”
+    return not q.entities and len(q.terms) <= ELLIPSIS_MAX_TERMS and named
 
 
 def _resolve_one(question: str, previous: str, previous_answer: str = "") -> str:
@@ -193,8 +195,9 @@ def _names(text: str) -> list[str]:
 def topic_of(question: str) -> str:
     """The question without its question words and final punctuation: its topic, in its own words
     ("沙坪坝区建了多少个工会驿站？" → "沙坪坝区建了工会驿站")."""
-    if is_english(question):
-        return question.strip()
+    if is_english(question):  # "How many … teams are active in Shenyang?" → "teams are active in Shenyang"
+        return re.sub(r"^\s*(?:how (?:many|much)|what|which|who|when|where|why|how)\b\s*|[\s?.!]+$", "",
+                      question.strip(), flags=re.IGNORECASE)
     return re.sub(r"[？?。!！,，\s]+$", "", _QUESTION_PART.sub("", question.strip())).strip()
 
 

@@ -2,7 +2,8 @@
 
 `analyze_question("沙坪坝区建了多少个工会驿站？")` gives form "number", unit "个", terms (建, 工会驿站), focus
 (工会驿站,) and the required entity 沙坪坝 (a place). Input is normalised first (NFKC, traditional → simplified);
-English questions are read with a small domain glossary so that their places, years and key nouns can be checked
+English questions are read with a small domain glossary and, when the caller passes one, the corpus `Lexicon`
+(qa/english.py: dictionary meanings and pinyin names), so that their places, years and key nouns can be checked
 against the Chinese paragraphs. Segmentation and part-of-speech tags come from the project's one jieba tokenizer.
 """
 
@@ -11,10 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from qa.tokenizer import STOPWORDS, normalize, place_aliases, tokenize
 
-FORMS = ("number", "date", "list", "person", "place", "explanation", "generic")
+if TYPE_CHECKING:
+    from qa.english import Lexicon
+
+FORMS = ("number", "date", "list", "org", "person", "place", "explanation", "generic")
 
 # Words that carry the question's form or point back to an earlier turn, never its topic.
 QUESTION_WORDS = frozenset(
@@ -45,26 +50,33 @@ _ORDINAL = re.compile(r"第([0-9一二三四五六七八九十]+)(届|期|次|�
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 UNITS = tuple("""人次 场次 万元 亿元 个 人 项 家 名 场 次 期 批 条 件 所 座 支 位 年 天 届 元 台 门 节 处 户 套 篇 份
     辆 万 %""".split())  # measure words after a quantity, longest first where one is a prefix of another
-_ASK_UNIT = re.compile(r"(?:多少|几)\s*(?:万|千|百|亿)?(" + "|".join(u for u in UNITS if u != "%") + ")")
+_ASK_UNIT = re.compile(r"(?:多少|(?<![那这近前后好])几)\s*(?:万|千|百|亿)?("  # 那几年 asks nothing
+                       + "|".join(u for u in UNITS if u != "%") + ")")
 _UNIT_NOUNS = (("元", ("资金", "经费", "金额", "钱", "款", "效益", "投入", "损失", "money", "fund", "yuan")),
                ("%", ("率", "比例", "占比", "百分", "percent", "proportion", "rate")),
                ("人", ("人数", "会员", "职工", "选手", "员工", "人员", "人才", "people", "member", "worker",
                       "participant", "player", "contestant", "employee", "person")))
 _FORM_PATTERNS = (  # first match wins; English patterns run on lower-cased text
-    ("number", r"多长时间|多久|哪几(?!项|个|种|类|方面)"),
+    ("number", r"多长时间|多久"),
     ("date", r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号|几日|什么时间|哪个月|日期|举办时间|举行时间"
              r"|\bwhen\b|what year|which year|what date|what time"),
-    ("list", r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方]|包括什么|包括哪|有什么|都有什么|分别"
+    ("list", r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方]|包括什么|包括哪|都有什么|分别"
+             r"|有什么(?!好处|作用|意义|影响|效果|成效|变化|帮助|区别|不同|特点)"
              r"|什么(?:措施|举措|做法|办法|经验|服务|活动|项目|功能|内容)"
-             r"|\bwhich\b.*\b(?:measures|services|activities|projects)\b|what (?:are|were) the|\blist\b"),
-    ("number", r"多少|几(?!乎)|数量|人数|金额|比例|占比|多大|多高|\bhow (?:many|much|old|large|big)\b|number of"
+             r"|\b(?:which|what)\b.*\b(?:measures|services|activities|projects)\b|what (?:are|were) the|\blist\b"),
+    ("org", r"哪家|哪所|哪个(?:单位|部门|组织|机构|企业|公司|学校|医院|大学|协会|团队)|什么(?:单位|机构|组织)|由谁"
+            r"|谁(?=主办|承办|举办|组织|发起|牵头|打造|主导|指导|颁发)"
+            r"|\bwhich (?:organi[sz]ation|company|unit|department|school|university|enterprise|institution|agency)\b"
+            r"|\bwho (?:organi[sz]ed|hosted|sponsored|ran)\b"),
+    ("number", r"多少|(?<![那这近前后好])几(?!乎)|数量|人数|金额|比例|占比|多大|多高|[\u4e00-\u9fff]数$"
+               r"|\bhow (?:many|much|old|large|big)\b|number of"
                r"|what percentage|what (?:is|was|are|were) the (?:[\w'-]+ ){0,5}?(?:rate|percentage|proportion|number"
                r"|amount|total|size|count)\b"),
     ("person", r"谁|哪位|何人|什么人|姓名|名字|\bwho\b|\bwhose\b"),
-    ("place", r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪所|哪家"
-              r"|哪个(?:城市|地方|区|县|市|省|学校|单位|公司|医院|大学|基地)"
+    ("place", r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|基地)"
               r"|\bwhere\b|which (?:city|district|county|place|venue|province)"),
-    ("explanation", r"为什么|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|\bwhy\b|\bhow\b"),
+    ("explanation", r"为什么|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|好处|效果|成效|影响|帮助"
+                    r"|\bwhy\b|\bhow\b|\bbenefits?\b"),
 )
 _NOUNISH = ("n", "nz", "vn", "nr", "ns", "nt", "j", "l", "eng", "an", "i", "t")
 
@@ -99,9 +111,14 @@ class Question:
     entities: tuple[Entity, ...]
     english: bool = False
     subwords: tuple[tuple[str, tuple[str, ...]], ...] = ()  # term -> its shorter jieba words (partial matches)
+    alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()  # term -> other words it may be written as (English)
+    asked: tuple[str, ...] = ()  # terms of the clause that holds the question word (哪个项目拿了一等奖)
 
     def parts(self, term: str) -> tuple[str, ...]:
         return dict(self.subwords).get(term, ())
+
+    def alts(self, term: str) -> tuple[str, ...]:
+        return dict(self.alternatives).get(term, ())
 
 
 def is_english(text: str) -> bool:
@@ -131,33 +148,57 @@ def asked_unit(norm: str, focus: tuple[str, ...] = ()) -> str:
     return ""
 
 
-def analyze_question(text: str) -> Question:
-    """Analyse one question (Chinese, traditional Chinese, full-width digits or English)."""
+def analyze_question(text: str, lexicon: Lexicon | None = None) -> Question:
+    """Analyse one question (Chinese, traditional Chinese, full-width digits or English). An English question's
+    words are read with the project glossary and, when given, the `lexicon` of the indexed corpus."""
     english = is_english(text)
     norm = normalize(text).strip()
     form = detect_form(norm)
     if english:
-        terms, entities = english_terms(norm), english_entities(norm)
-        entities += tuple(Entity(y, "year") for y in dict.fromkeys(_YEAR.findall(norm)))
-        asked = re.search(r"\b(?:how many|how much|number of|which|what)\b((?:\W+\w+){1,5})", norm)
-        focus = english_terms(asked.group(1)) if asked else ()
-        return Question(text, norm, form, asked_unit(norm) if form == "number" else "", terms, focus, entities, True)
+        return _english_question(text, norm, form, lexicon)
     words = pos_words(norm)
     entities, entity_words = _entities(norm, words)
     terms, focus = _terms(words, form, entity_words)
+    terms, focus = _with_quoted(norm, terms, focus, entity_words)
     unit = asked_unit(norm, focus) if form == "number" else ""
     terms, focus = tuple(t for t in terms if t != unit), tuple(f for f in focus if f != unit)
     subwords = tuple((t, tuple(s for s in tokenize(t) if s != t and len(s) >= 2)) for t in terms)
-    return Question(text, norm, form, unit, terms, focus, entities, False, subwords)
+    clause = next((c for c in re.split(r"[，,；;]", norm) if re.search(r"多少|几|哪|什么|谁|怎|如何|为何|何时", c)), "")
+    asked = tuple(t for t in terms if t in clause) if clause != norm else ()
+    return Question(text, norm, form, unit, terms, focus, entities, False, subwords, asked=asked)
 
 
-def search_query(question: str) -> str:
-    """The text to retrieve with: the question itself, plus for an English question the Chinese glossary forms of
-    its places and key words (BM25 matches nothing in English; e5 matches better with them)."""
+def _english_question(text: str, norm: str, form: str, lexicon: Lexicon | None) -> Question:
+    """An English question: glossary terms and places first, then the lexicon's corpus words for the rest."""
+    terms, entities = list(english_terms(norm)), list(english_entities(norm))
+    entities += [Entity(y, "year") for y in dict.fromkeys(_YEAR.findall(norm))]
+    asked = re.search(r"\b(?:how many|how much|number of|which|what)\b((?:\W+[\w'-]+){1,5})", norm)
+    span = asked.group(1) if asked else ""
+    focus, alternatives = list(english_terms(span)), []
+    for t in lexicon.translate(text) if lexicon is not None else ():
+        known = [*terms, *(f for e in entities for f in e.forms)]
+        if any(f in known for f in t.forms):
+            continue
+        if t.kind == "term" and t.forms:
+            terms.append(t.forms[0])
+            alternatives.append((t.forms[0], t.forms[1:]))
+            if t.english.lower() in span:
+                focus.append(t.forms[0])
+        elif t.kind in ("name", "unknown"):  # an unknown name stays English: no paragraph has it → not found
+            entities.append(Entity(t.forms[0], "place", t.forms[1:]) if t.forms else Entity(t.english, "place"))
+    unit = asked_unit(span if asked else norm) if form == "number" else ""
+    return Question(text, norm, form, unit, tuple(terms), tuple(focus), tuple(entities), True,
+                    alternatives=tuple(alternatives))
+
+
+def search_query(question: str, lexicon: Lexicon | None = None) -> str:
+    """The text to retrieve with: the question itself, plus for an English question the Chinese forms of its
+    places and key words from the glossary and the `lexicon` (BM25 matches nothing in English; e5 matches better)."""
     if not is_english(question):
         return question
-    q = analyze_question(question)
-    extra = [e.text for e in q.entities if e.kind in ("place", "province")] + list(q.terms)
+    q = analyze_question(question, lexicon)
+    extra = [f for e in q.entities if e.kind in ("place", "province") for f in e.forms if not is_english(f)]
+    extra += [w for t in q.terms for w in (t, *q.alts(t))]
     return f"{question} {' '.join(dict.fromkeys(extra))}" if extra else question
 
 
@@ -255,6 +296,20 @@ def _terms(words: list[tuple[str, str]], form: str,
         before = [w for w, _ in words[: max(after_q, 0)] if w in terms and w not in UNITS]
         focus = before[-1:]  # X in "X是多少" / "X包括哪些" (jieba tags some nouns as verbs: 举措)
     return tuple(terms), tuple(focus)
+
+
+QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,16})[”\"」』’']")
+
+
+def _with_quoted(norm: str, terms: tuple[str, ...], focus: tuple[str, ...],
+                 entity_words: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A quoted name (“四个提升”, “链条式”) is one term: it replaces the words it was cut into (terms, focus)."""
+    quoted = [m.group(1) for m in QUOTED.finditer(norm) if m.group(1) not in entity_words]
+    if not quoted:
+        return terms, focus
+    rest = [t for t in terms if not any(t in phrase for phrase in quoted)]
+    inside = [next((p for p in quoted if f in p), f) for f in focus]
+    return tuple(dict.fromkeys([*quoted, *rest])), tuple(dict.fromkeys(inside))
 
 
 def _is_term(word: str, flag: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from qa.errors import IndexStateError
 from qa.schema import Hit
 from qa.store import Store
 from qa.tokenizer import expand_query, to_simplified
+
+if TYPE_CHECKING:
+    from qa.english import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ class Retriever:
         for i, pid in enumerate(self._chunk_pids):
             self._rows.setdefault(pid, []).append(i)
         self._last_query: tuple[str, np.ndarray] | None = None  # composing an answer re-uses the search's vector
+        self._lexicon: Lexicon | None = None
 
     def query_vector(self, query: str) -> np.ndarray:
         """The embedded query (the last one is kept: search and answer scoring embed the same question)."""
@@ -62,6 +67,15 @@ class Retriever:
         if self._last_query is None or self._last_query[0] != text:
             self._last_query = (text, self.embedder.embed_queries([text])[0])
         return self._last_query[1]
+
+    def lexicon(self) -> Lexicon:
+        """The English → corpus-word lexicon of this store's paragraphs (built on first use, about a second)."""
+        if self._lexicon is None:
+            from qa.english import Lexicon
+
+            titles = dict.fromkeys(p.title for p in self.store.paragraphs.values())
+            self._lexicon = Lexicon.build([*(p.text for p in self.store.paragraphs.values()), *titles])
+        return self._lexicon
 
     def forget_query(self) -> None:
         """Drop the kept query vector (benchmarks time the embedding of every query)."""

@@ -19,6 +19,7 @@ from qa.tokenizer import normalize
 
 DATASET = REPO / "eval" / "questions.jsonl"
 SMOKE = REPO / "eval" / "questions_smoke.jsonl"
+HOLDOUT = REPO / "eval" / "questions_holdout.jsonl"
 MIN_PER_TYPE = {"number": 15, "date": 8, "entity": 10, "list": 8, "how": 8, "reworded": 8, "keyword": 4,
                 "english": 10, "traditional": 10, "followup": 10, "unanswerable": 20}
 
@@ -55,6 +56,13 @@ def test_evidence_and_answers_are_in_one_paragraph(items, paragraphs):
         assert holders, f"{item.id}: evidence not in the corpus"
         for group in item.answers:
             assert any(_squash(alt) in _squash(p.text) for alt in group for p in holders), (item.id, group)
+
+
+def test_holdout_evidence_and_answers_are_in_one_paragraph(items, paragraphs):
+    """The held-out set (written after tuning) obeys the same rules and shares no id with the main set."""
+    holdout = load_dataset(HOLDOUT)
+    assert not {i.id for i in holdout} & {i.id for i in items}
+    test_evidence_and_answers_are_in_one_paragraph(holdout, paragraphs)
 
 
 def test_every_article_is_covered(items, paragraphs):

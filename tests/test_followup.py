@@ -88,3 +88,17 @@ def test_english_follow_ups():
 def test_current_question_repeated_at_the_end_of_history_is_ignored():
     history = user("沙坪坝区建了多少个工会驿站？", "那江北区呢？")
     assert resolve_followup("那江北区呢？", history) == "江北区建了多少个工会驿站？"
+
+
+def test_a_short_question_continues_a_previous_one_about_a_quoted_name() -> None:
+    resolved = resolve_followup("到现在一共更新了多少期？",
+                                [{"role": "user", "content": "市总工会的“今日工会”专刊是哪一年开始办的？"}])
+    assert "今日工会" in resolved and resolved.endswith("到现在一共更新了多少期？")
+
+
+def test_english_followup_keeps_the_previous_topic_without_its_question_words() -> None:
+    resolved = resolve_followup("What services do they provide to tourists?",
+                                [{"role": "user", "content": "How many model-worker volunteer teams are active in "
+                                  "Shenyang's scenic spots?"}])
+    assert "Shenyang" in resolved and "How many" not in resolved
+    assert topic_of("How many teams are active in Shenyang?") == "teams are active in Shenyang"
