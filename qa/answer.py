@@ -22,7 +22,20 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.chunk import split_sentences
-from qa.question import UNITS, Entity, Question, analyze_question, is_english, search_query
+from qa.facts import (
+    BULLET,
+    DATE,
+    NEAR_CHARS,
+    ORDINAL_ANSWER,
+    ORG,
+    QUANTITY,
+    UNIT_ALIASES,
+    VENUE,
+    adjacent,
+    focus_share,
+    short_answer,
+)
+from qa.question import Entity, Question, analyze_question, is_english, search_query
 from qa.retrieve import rrf
 from qa.schema import Answer, Citation, Hit, Paragraph
 from qa.tokenizer import expand_query, normalize
@@ -47,7 +60,6 @@ SEMANTIC_HITS = 3  # semantic_match looks at the sentences of this many top para
 SEMANTIC_FORM = 0.6  # semantic_match: number/date questions need a sentence holding a number/date this well
 MAX_ITEMS = 6  # most items listed from "一是… 二是…" paragraphs
 DENSE_SPAN = 0.05  # a paragraph this much less similar than the best gets no dense credit
-NEAR_CHARS = 8  # the asked-about term within this many characters of a quantity counts as "next to it"
 CONTEXT_LOOKBACK = 6  # earlier paragraphs of the same article that count as a hit's context (its subject, place)
 CONTEXT_CREDIT = 0.6  # a term found only in the context (title, earlier paragraphs) counts this much
 MAX_FACT_CHARS = 90  # a longer sentence answering a factual question is trimmed to its fact clause(s)
@@ -70,24 +82,10 @@ _ENUMERATION = re.compile(r"[^、，,。；;：:]{1,24}(?:、[^、，,。；;：
 _ORDINAL_LEAD = re.compile(r"^\s*(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]+[,，、:：]"
                            r"|其[一二三四五六七八九十][,，、:：]"
                            r"|[（(][一二三四五六七八九十][）)])")
-_BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
-_CN_NUM = "一二两三四五六七八九十百千"
-_QUANTITY = re.compile(r"(?P<num>\d+(?:\.\d+)?|[" + _CN_NUM + r"]+)(?:余|多)?(?P<mag>万|亿|千)?(?:余|多)?(?P<unit>"
-                       + "|".join(UNITS) + ")?")
-_UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
-                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
-_DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{1,2}月\d{1,2}日(?:至\d{1,2}日)?"
-                   r"|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
 _RELATIVE_DATE = re.compile(r"近日|日前|今年|去年|当天|近年来|目前|此前|年初|年底")
 _EXPLAIN = re.compile(r"通过|为了|旨在|以便|由于|因为|目的|采取|依托|推动|着力|坚持|建立|围绕|聚焦")
 _ROLE = re.compile(r"主席|书记|院长|校长|经理|记者|教授|律师|劳模|工匠|选手|负责人|职工")
 _PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:大学|学院|学校|公司|医院|基地|中心|街道|社区|园区|馆|厅|省|市|区|县)")
-_ORG_SUFFIX = "总工会|工会|有限公司|公司|集团|大学|学院|学校|医院|中心|协会|委员会|研究院|部门|企业|银行"
-_ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{_ORG_SUFFIX})")
-_ORDINAL_ANSWER = re.compile(r"首[个家次届批位所支座]|第[\d一二三四五六七八九十]+[个家次届批位所支座期]?")
-_EVENT_VERBS = "举行|举办|召开|开营|开幕|落下帷幕|成立|组建"
-_VENUE_VERB = re.compile(rf"(?:正式|隆重|顺利|成功)?(?:{_EVENT_VERBS})$")
-_VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{_EVENT_VERBS})")
 
 
 @dataclass(frozen=True)
@@ -207,7 +205,7 @@ def score_candidates(q: Question, pool: list[tuple[int, Hit]], context: dict[str
         if p.kind == "subhead":  # a heading restates its section; the facts are in the body
             continue
         for index, (start, end) in enumerate(sentence_spans(p.text)):
-            sentence = normalize(_BULLET.sub("", p.text[start:end]))
+            sentence = normalize(BULLET.sub("", p.text[start:end]))
             if len(sentence) < 4:
                 continue
             cov = coverage(q, sentence, context[p.id], weights)
@@ -256,16 +254,16 @@ def form_score(q: Question, sentence: str) -> float:
     if q.form == "number":
         return _number_score(q, sentence)
     if q.form == "date":
-        return 1.0 if _DATE.search(sentence) else 0.5 if _RELATIVE_DATE.search(sentence) else 0.0
+        return 1.0 if DATE.search(sentence) else 0.5 if _RELATIVE_DATE.search(sentence) else 0.0
     if q.form == "list":
         return _list_score(q, sentence)
     if q.form == "person":
         return 1.0 if _ROLE.search(sentence) else 0.3
     if q.form == "org":
-        names = [m.group(0) for m in _ORG.finditer(sentence) if m.group(0) not in q.norm]
+        names = [m.group(0) for m in ORG.finditer(sentence) if m.group(0) not in q.norm]
         return 0.3 if not names else 1.0 if any(f in n for n in names for f in q.focus) else 0.85
     if q.form == "place":
-        return 1.0 if _VENUE.search(sentence) else 0.8 if _PLACE_NAME.search(sentence) else 0.3
+        return 1.0 if VENUE.search(sentence) else 0.8 if _PLACE_NAME.search(sentence) else 0.3
     if q.form == "explanation":
         return 0.9 if _EXPLAIN.search(sentence) else 0.5
     return 0.6
@@ -275,19 +273,19 @@ def _number_score(q: Question, sentence: str) -> float:
     """Best quantity of the sentence: full marks for the asked unit with the asked-about term right next to it;
     a quantity in Chinese numerals (五项) only counts next to that term."""
     best = 0.0
-    aliases = _UNIT_ALIASES.get(q.unit, (q.unit,))
+    aliases = UNIT_ALIASES.get(q.unit, (q.unit,))
     if "第几" in q.norm:  # 第几个 asks for an ordinal: 首个, 第三批
-        return 1.0 if _ORDINAL_ANSWER.search(sentence) else 0.0
+        return 1.0 if ORDINAL_ANSWER.search(sentence) else 0.0
     for clause in _CLAUSE_END.split(sentence):
-        share = _focus_share(q, clause)
-        for m in _QUANTITY.finditer(clause):
+        share = focus_share(q, clause)
+        for m in QUANTITY.finditer(clause):
             num, unit = m.group("num"), m.group("unit") or ""
             if not num[0].isdigit() and not unit or unit == "年" and q.unit != "年" and len(num) == 4:
                 continue
             if re.match(r"\d+[月日]", clause[m.start():]):
                 continue
-            near = _focus_share(q, clause[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS])
-            if not num[0].isdigit() and not _adjacent(q, clause, m.start(), m.end()):
+            near = focus_share(q, clause[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS])
+            if not num[0].isdigit() and not adjacent(q, clause, m.start(), m.end()):
                 continue  # 五项举措 answers 几项举措, 培训班千余期 多少期培训班; 四个提升 not 多少个工会驿站
             if q.unit:
                 base = 1.0 if unit in aliases else 0.45
@@ -303,20 +301,8 @@ def _list_score(q: Question, sentence: str) -> float:
     best = 0.6 if "、" in sentence or re.search(r"[一二三四五六七八九十]是", sentence) else 0.3
     for m in _ENUMERATION.finditer(sentence):
         around = sentence[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS]
-        best = max(best, 0.75 + 0.25 * (_focus_share(q, around) if q.focus else 1.0))
+        best = max(best, 0.75 + 0.25 * (focus_share(q, around) if q.focus else 1.0))
     return best
-
-
-def _adjacent(q: Question, clause: str, start: int, end: int) -> bool:
-    """The asked-about term directly follows the quantity or ends at most 2 characters before it."""
-    return any(clause.startswith(f, end) or f in clause[max(0, start - len(f) - 2) : start] for f in q.focus)
-
-
-def _focus_share(q: Question, text: str) -> float:
-    if not q.focus:
-        return 1.0
-    return sum(1.0 if f in text or any(a in text for a in q.alts(f)) else 0.5 if any(s in text for s in q.parts(f))
-               else 0.0 for f in q.focus) / len(q.focus)
 
 
 def unsupported_numbers(text: str, paragraph_text: str) -> list[str]:
@@ -324,7 +310,7 @@ def unsupported_numbers(text: str, paragraph_text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", _MARKER.sub("", text))
     source = unicodedata.normalize("NFKC", paragraph_text)
     missing: list[str] = []
-    for date in _DATE.findall(text):
+    for date in DATE.findall(text):
         if date not in source:
             missing.append(date)
         text = text.replace(date, " ")
@@ -337,7 +323,7 @@ def unsupported_numbers(text: str, paragraph_text: str) -> list[str]:
 def trim(q: Question, sentence: str, limit: int) -> str:
     """The sentence, or when longer than `limit` the clause holding the fact plus the clause naming its subject,
     joined with …… where clauses were skipped. Source wording is kept; only whole clauses are dropped."""
-    body = _BULLET.sub("", sentence).strip()
+    body = BULLET.sub("", sentence).strip()
     if len(body) <= limit:
         return re.sub(r"[，,；;：:]$", "。", body)
     clauses = [c for c in _CLAUSE_END.split(body) if c]
@@ -363,67 +349,6 @@ def trim(q: Question, sentence: str, limit: int) -> str:
         out += ("……" if last is not None and i != last + 1 else "") + clauses[i]
         last = i
     return re.sub(r"[，,；;：:]$", "", out) + ("" if re.search(r"[。！？!?…”]$", out) else "。")
-
-
-def short_answer(q: Question, sentence: str) -> str:
-    """The bare fact of `sentence` that the question asks for: the quantity with the asked unit next to the asked
-    term, the date, a person's name or the venue; for other questions a quoted name (“…”, 《…》) the question does
-    not already contain. "" when there is none (lists and explanations are answered by the sentence itself)."""
-    text = normalize(_BULLET.sub("", sentence))
-    if q.form == "number":
-        ordinal = _ORDINAL_ANSWER.search(text) if "第几" in q.norm else None
-        return ordinal.group(0) if ordinal else _best_quantity(q, text)
-    if q.form == "org":
-        return _org_name(q, text)
-    if q.form == "date":
-        dates = _DATE.findall(text)
-        return max(dates, key=len) if dates else ""
-    if q.form == "person":
-        from qa.question import is_person_name, pos_words
-
-        names = [w for w, flag in pos_words(text) if flag == "nr" and is_person_name(w) and w not in q.norm]
-        return names[0] if names else ""
-    if q.form == "place":
-        m = _VENUE.search(text)
-        if m:
-            return _VENUE_VERB.sub("", m.group(0)[1:])
-    if q.form in ("list", "explanation"):
-        return ""
-    quoted = [m.group(0) for m in re.finditer(r"“[^”]{2,30}”|《[^》]{2,40}》", text) if m.group(0)[1:-1] not in q.norm
-              and (not q.focus or _focus_share(q, text[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS]) > 0)]
-    return quoted[0] if len(quoted) == 1 else ""
-
-
-def _org_name(q: Question, text: str) -> str:
-    """The first organisation named in `text` that the question does not name: its words from the first place or
-    name word to the organisation word (此次大会由江西省总工会主办 → 江西省总工会)."""
-    from qa.question import pos_words
-
-    for m in _ORG.finditer(text):
-        words = pos_words(m.group(0))
-        start = next((i for i, (_, flag) in enumerate(words) if flag in ("ns", "nt", "nz", "nr", "j")), None)
-        name = "".join(w for w, _ in words[start:]) if start is not None else ""
-        name = re.sub(rf"等(?:{_ORG_SUFFIX})$", "", name)
-        if len(name) >= 2 and name not in q.norm:
-            return name
-    return ""
-
-
-def _best_quantity(q: Question, text: str) -> str:
-    """The quantity of `text` that best answers a number question (asked unit, asked term next to it)."""
-    aliases = _UNIT_ALIASES.get(q.unit, (q.unit,))
-    best, best_score = "", 0.0
-    for m in _QUANTITY.finditer(text):
-        num, unit = m.group("num"), m.group("unit") or ""
-        if not num[0].isdigit() and not (unit and _adjacent(q, text, m.start(), m.end())):
-            continue
-        if unit == "年" and q.unit != "年" and len(num) == 4 or re.match(r"\d+[月日]", text[m.start():]):
-            continue
-        near = _focus_share(q, text[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS])
-        score = (1.0 if q.unit and unit in aliases else 0.5 if unit else 0.3) + 0.5 * near
-        if score > best_score:
-            best, best_score = m.group(0), score
-    return best
 
 
 def _lead_in_run(q: Question, best: Candidate) -> list[Candidate]:

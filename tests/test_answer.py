@@ -266,3 +266,18 @@ def test_the_asked_clause_is_known() -> None:
     q = analyze_question("江北区第三方服务项目竞赛中，哪个项目拿了一等奖？")
     assert "一等奖" in q.asked and "竞赛" not in q.asked
     assert analyze_question("沙坪坝区建了多少个工会驿站？").asked == ()  # one clause: nothing singled out
+
+
+def test_organisation_short_answer_is_the_doer_of_the_asked_verb() -> None:
+    hits = [Hit(p, 1.0 / (60 + r), r, r) for r, p in enumerate(JX, start=1)]
+    answer = compose_answer("江西省首届职工创新成果交流大会由谁承办？", hits)
+    assert answer.found and answer.short == "产业系统工会"  # not 江西省总工会, which 主办
+
+
+def test_short_answer_takes_the_quantity_of_the_asked_noun_phrase() -> None:
+    from qa.answer import short_answer
+
+    q = analyze_question("云阳县总工会配齐配强的兼职干部有多少名？")
+    assert short_answer(q, "配齐配强专职干部531名,兼职干部2574名。") == "2574名"
+    q = analyze_question("五年多来全国最美的服务站有几个？")
+    assert short_answer(q, "累计建成户外劳动者服务站2340个,其中全国最美工会户外劳动者服务站60个。") == "60个"
