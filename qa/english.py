@@ -20,20 +20,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.tokenizer import STOPWORDS as TOKENIZER_STOPWORDS
+
 log = logging.getLogger(__name__)
 
 MAX_FORMS = 4  # most corpus words kept per English word
 MAX_PHRASE = 3  # longest English phrase (in words) looked up as one dictionary gloss
 MIN_NAME = 4  # shortest capitalised word read as a Chinese name (by its pinyin)
 
-# Function words and words that carry the question's form, never its topic.
-STOPWORDS = frozenset("""a an the of in on at to for from by with about into over under after before during since
-    and or but nor so as than then that this these those there here it its they them their he she his her we our
-    you your i me my is are was were be been being am do does did done doing have has had having will would shall
-    should can could may might must not no yes what which who whom whose when where why how many much more most
-    some any each every all both other another such only also just very too up down out off again further once
-    if else while because until per via s t now total totally currently recently so far yet ever
-    get got make made take taken give given go went come came say said tell told call called know known""".split())
+# Function words and words that carry the question's form, never its topic: the tokenizer's English stopwords
+# and more.
+STOPWORDS = frozenset(w for w in TOKENIZER_STOPWORDS if w.isascii()) | frozenset("""
+    at from about into over under after before during since but nor so as than then that this these those there here
+    it its they them their he she his her we our you your i me my be been being am done doing having will would
+    shall should can could may might must not no yes whose more most some any each every all both other another
+    such only also just very too up down out off again further once if else while because until per via s t now
+    total totally currently recently so far yet ever get got make made take taken give given go went come came
+    say said tell told call called know known""".split())
 GENERIC = frozenset("""district county city province town village municipal municipality region area local
     people thing things way ways one ones part kind type number amount level year years time times""".split())
 
@@ -90,7 +93,6 @@ class Lexicon:
         tokens = [(re.sub(r"'s?$", "", m.group(0)), m.start()) for m in _WORD.finditer(question)]
         i = 0
         while i < len(tokens):
-            word, start = tokens[i]
             name, size = self._name_at(tokens, i)
             if name is not None:
                 out.append(name)

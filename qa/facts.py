@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from qa.question import UNITS, Question
+from qa.question import QUESTION_WORD, UNITS, Question
 from qa.tokenizer import normalize
 
 NEAR_CHARS = 8  # the asked-about term within this many characters of a quantity counts as "next to it"
@@ -99,7 +99,7 @@ def _org_name(q: Question, text: str) -> str:
 
 
 def _question_word_at(norm: str) -> int:
-    m = re.search(r"多少|几|哪|什么|谁|怎|如何|为何|何时", norm)
+    m = QUESTION_WORD.search(norm)
     return m.start() if m else -1
 
 

@@ -16,6 +16,7 @@ import re
 
 from qa.question import (
     EN_PLACES,
+    QUESTION_WORD,
     QUOTED,
     UNITS,
     Question,
@@ -212,4 +213,4 @@ def _en_swap(question: str) -> str | None:
 
 
 def _has_question_word(x: str) -> bool:
-    return bool(re.search(r"多少|几|哪|什么|谁|怎|为何|为什么|如何|何时|是否", x))
+    return bool(QUESTION_WORD.search(x)) or "是否" in x

@@ -50,6 +50,7 @@ _ORDINAL = re.compile(r"第([0-9一二三四五六七八九十]+)(届|期|次|�
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 UNITS = tuple("""人次 场次 万元 亿元 个 人 项 家 名 场 次 期 批 条 件 所 座 支 位 年 天 届 元 台 门 节 处 户 套 篇 份
     辆 万 %""".split())  # measure words after a quantity, longest first where one is a prefix of another
+QUESTION_WORD = re.compile(r"多少|几|哪|什么|谁|怎|如何|为何|何时")  # where a question asks (its clause, what follows)
 _ASK_UNIT = re.compile(r"(?:多少|(?<![那这近前后好])几)\s*(?:万|千|百|亿)?("  # 那几年 asks nothing
                        + "|".join(u for u in UNITS if u != "%") + ")")
 _UNIT_NOUNS = (("元", ("资金", "经费", "金额", "钱", "款", "效益", "投入", "损失", "money", "fund", "yuan")),
@@ -163,7 +164,7 @@ def analyze_question(text: str, lexicon: Lexicon | None = None) -> Question:
     unit = asked_unit(norm, focus) if form == "number" else ""
     terms, focus = tuple(t for t in terms if t != unit), tuple(f for f in focus if f != unit)
     subwords = tuple((t, tuple(s for s in tokenize(t) if s != t and len(s) >= 2)) for t in terms)
-    clause = next((c for c in re.split(r"[，,；;]", norm) if re.search(r"多少|几|哪|什么|谁|怎|如何|为何|何时", c)), "")
+    clause = next((c for c in re.split(r"[，,；;]", norm) if QUESTION_WORD.search(c)), "")
     asked = tuple(t for t in terms if t in clause) if clause != norm else ()
     return Question(text, norm, form, unit, terms, focus, entities, False, subwords, asked=asked)
 
