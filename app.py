@@ -1,14 +1,19 @@
-"""The chat UI: `python app.py [--host 127.0.0.1] [--port 7860] [--corpus DIR] [--index DIR] [--model M] [--share]`.
+"""The chat UI: `python app.py [--host 127.0.0.1] [--port 7860] [--index DIR] [--admin-password PW] [--share]`.
 
-Opens (and on first run builds, with a progress bar in the terminal) the index, then serves a Gradio page with two
-tabs: 问答 (chat with cited answers, a sources panel whose cards `[n]` links jump to, feedback) and 资料库 (list,
-upload and delete articles). Rendering lives in `qa/cards.py`, file handling in `qa/library.py`, feedback in
-`qa/feedback.py`; this file only wires them to components. Analytics are off and the theme uses local fonts, so the
-page makes no request outside the machine.
+Opens the index as it is (on first run it builds it, with a progress bar in the terminal), then serves a Gradio page
+with two tabs: 问答 (chat with cited answers, a sources panel whose cards `[n]` links jump to, feedback) and 资料库
+(list articles; with the admin password: upload, delete and restore). Rendering lives in `qa/cards.py`, file
+handling in `qa/library.py`, feedback in `qa/feedback.py`; this file only wires them to components. Analytics are
+off and the theme uses local fonts, so the page makes no request outside the machine.
+
+Writes need the admin password (`--admin-password` or $UNION_QA_ADMIN_PASSWORD), checked on the server for every
+write endpoint; without one the library is read-only. Listening beyond loopback without one prints a warning, and
+`--share` without one refuses to start.
 
 API endpoints (for `gradio_client`; the conversation lives in the session): /ask (question, k) -> (box, chat,
-sources, notice, copy text); /clear; /feedback_up and /feedback_down (comment); /articles; /add_files (files);
-/delete_article (article id).
+sources, notice, copy text); /clear; /feedback_up and /feedback_down (comment); /articles; /add_files (files,
+password); /delete_article (article id, password); /restore_article (article id, password). Requests beyond the
+queue get a "busy, try again" error at once.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from qa.cards import CLICK_JS, CSS, EMPTY, answer_html, error_html, md_safe, sources_html
 from qa.feedback import DEFAULT_PATH, append_feedback, feedback_record, index_version
-from qa.library import HEADERS, Library
+from qa.library import DELETED_HEADERS, HEADERS, Caller, Library
+from qa.limits import MAX_QUESTION_CHARS, clean_text, echo
 from qa.render import format_answer
 from qa.schema import Answer
 from qa.settings import DEFAULT_MODEL, Settings
@@ -41,6 +47,10 @@ log = logging.getLogger("app")
 EXAMPLES = ["沙坪坝区建了多少个工会驿站？", "其中多少个智能化升级了？", "巫山县建了多少个新就业形态工会组织？",
             "How many trade union stations did Shapingba build?"]
 ERROR = "抱歉，处理时出了问题，请稍后重试；详细信息已写入日志。"
+PASSWORD_ENV = "UNION_QA_ADMIN_PASSWORD"
+MAX_SESSION_ANSWERS = 50  # a conversation keeps its latest answers on the page (and in server memory)
+CONCURRENCY = 4  # handlers running at once; more wait in the queue
+QUEUE_SIZE = 64  # requests waiting at most; beyond that a request is refused at once as busy
 THEME = gr.themes.Default(font=["Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
                                 "system-ui", "sans-serif"],
                           font_mono=["Noto Sans Mono CJK SC", "WenQuanYi Micro Hei Mono", "ui-monospace", "monospace"])
@@ -96,9 +106,18 @@ def guarded(fallback: Callable[[], Any]) -> Callable[[Callable[..., Any]], Calla
 
 # ---------- the page ----------
 
-def build_app(qa: QA, settings: Settings, feedback_path: Path = DEFAULT_PATH) -> gr.Blocks:
-    """The Gradio page for a loaded `qa.api.QA`; launch it with `launch_app` (theme, CSS and click script)."""
-    lib = Library(qa)
+def client_of(request: gr.Request | None) -> str:
+    """The caller's address for the audit log ("" when unknown)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "")
+
+
+def build_app(qa: QA, settings: Settings, feedback_path: Path = DEFAULT_PATH,
+              admin_password: str | None = None) -> gr.Blocks:
+    """The Gradio page for a loaded `qa.api.QA`; launch it with `launch_app` (theme, CSS and click script).
+
+    Library writes need `admin_password`; without one the library tab is read-only and write calls are refused."""
+    lib = Library(qa, admin_password)
     with gr.Blocks(title="工会资讯问答", analytics_enabled=False) as demo:
         answers = gr.State([])
         gr.Markdown("## 工会资讯问答\n每个回答都标注出处；点击答案里的 **[1]** 可查看并高亮原文段落。")
@@ -117,8 +136,8 @@ def chat_tab(qa: QA, answers: gr.State, settings: Settings, feedback_path: Path)
             chat = gr.Chatbot(label="对话", height=400, elem_id="qa-chat", buttons=[], feedback_options=None,
                               latex_delimiters=[], placeholder="请在下方输入问题，例如：沙坪坝区建了多少个工会驿站？")
             with gr.Row():
-                box = gr.Textbox(show_label=False, placeholder="输入问题，按回车发送", scale=5, elem_id="qa-question",
-                                 max_lines=4, autofocus=True)
+                box = gr.Textbox(show_label=False, placeholder=f"输入问题（{MAX_QUESTION_CHARS} 字以内），按回车发送",
+                                 scale=5, elem_id="qa-question", max_lines=4, autofocus=True)
                 send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="qa-send")
             notice = gr.Markdown("", elem_classes="qa-notice")
             with gr.Row():
@@ -157,20 +176,22 @@ def chat_tab(qa: QA, answers: gr.State, settings: Settings, feedback_path: Path)
 def asker(qa: QA) -> Callable[[str, float, list[Answer]], Iterator[tuple]]:
     """The send handler: show the question at once, then the answer, its sources and its copyable text."""
     def ask(question: str, k_value: float, done: list[Answer]) -> Iterator[tuple]:
-        question = (question or "").strip()
+        question = clean_text(question if isinstance(question, str) else "")
+        done = list(done or [])[-MAX_SESSION_ANSWERS:]
         if not question:
             yield "", chat_messages(done), done, gr.skip(), "请输入问题。", gr.skip(), gr.skip()
             return
-        pending = [{"role": "user", "content": md_safe(question)}, {"role": "assistant", "content": "正在查找…"}]
+        pending = [{"role": "user", "content": md_safe(echo(question))},
+                   {"role": "assistant", "content": "正在查找…"}]
         yield "", chat_messages(done) + pending, done, gr.skip(), "", gr.skip(), gr.skip()
         try:
-            answer = qa.ask(question, history(done), k=int(k_value))
+            answer = qa.ask(question, history(done), k=min(20, max(1, int(k_value))))
         except Exception:
             log.exception("answering %r failed", question)
             failed = pending[:1] + [{"role": "assistant", "content": md_safe(ERROR)}]
             yield gr.skip(), chat_messages(done) + failed, done, error_html(ERROR), ERROR, "", gr.skip()
             return
-        done = [*done, answer]
+        done = [*done, answer][-MAX_SESSION_ANSWERS:]
         # the box is left alone: a question typed while this one was answered stays there
         yield gr.skip(), chat_messages(done), done, sources_html(answer), "", format_answer(answer), len(done) - 1
     return ask
@@ -199,32 +220,59 @@ def rater(qa: QA, rating: str, feedback_path: Path) -> Callable[[str, list[Answe
 
 
 def library_tab(lib: Library, demo: gr.Blocks) -> None:
-    """Article table, upload with progress, delete by picking an article."""
+    """Article table for everyone; with the admin password: upload, delete (reversible) and restore."""
     summary = gr.Markdown(lib.summary())
+    if lib.qa.stale:
+        gr.Markdown(f"⚠️ 索引落后于资料库文件（{md_safe(lib.qa.stale)}）。请管理员运行 "
+                    f"`qa index --index {md_safe(str(lib.qa.settings.index_dir))}` 更新索引。",
+                    elem_classes="qa-notice")
     table = gr.Dataframe(value=article_table(lib), headers=HEADERS, interactive=False, wrap=True,
                          label="文章列表", max_height=360)
-    with gr.Row(equal_height=False):
-        with gr.Column():
-            files = gr.File(label="上传文章（.txt .md .html .docx 文字版 .pdf，单个不超过 20 MB）",
-                            file_count="multiple", type="filepath")
-            add = gr.Button("添加到资料库", variant="primary")
-            add_msg = gr.Textbox(label="添加结果", interactive=False, lines=3)
-        with gr.Column():
-            pick = gr.Dropdown(choices=lib.choices(), value=None, label="选择要删除的文章（删除其所在的整个文件）")
-            delete = gr.Button("删除所选文章", variant="stop")
-            delete_msg = gr.Textbox(label="删除结果", interactive=False, lines=3)
+    if not lib.writable:
+        gr.Markdown("🔒 资料库为只读：服务启动时没有设置管理员密码（`--admin-password` 或环境变量 "
+                    f"`{PASSWORD_ENV}`），不能上传或删除。", elem_classes="qa-notice")
+    with gr.Group(visible=lib.writable):
+        password = gr.Textbox(label="管理员密码（上传、删除、恢复都需要）", type="password", max_lines=1,
+                              elem_id="qa-admin-password")
+        with gr.Row(equal_height=False):
+            with gr.Column():
+                files = gr.File(label="上传文章（.txt .md .html .docx 文字版 .pdf，单个不超过 20 MB）",
+                                file_count="multiple", type="filepath")
+                add = gr.Button("添加到资料库", variant="primary")
+                add_msg = gr.Textbox(label="添加结果", interactive=False, lines=3)
+            with gr.Column():
+                pick = gr.Dropdown(choices=lib.choices(), value=None, label="选择要删除的文章（原文件保留，可恢复）")
+                delete = gr.Button("删除所选文章", variant="stop")
+                delete_msg = gr.Textbox(label="删除结果", interactive=False, lines=3)
+        with gr.Accordion("已删除的文章（可恢复）", open=False):
+            deleted = gr.Dataframe(value=deleted_table(lib), headers=DELETED_HEADERS, interactive=False, wrap=True)
+            restore_pick = gr.Dropdown(choices=lib.deleted_choices(), value=None, label="选择要恢复的文章")
+            restore = gr.Button("恢复所选文章")
+            restore_msg = gr.Textbox(label="恢复结果", interactive=False, lines=2)
 
     def listing() -> tuple:
-        return article_table(lib), gr.update(choices=lib.choices(), value=None), lib.summary()
+        return (article_table(lib), gr.update(choices=lib.choices(), value=None), lib.summary(), deleted_table(lib),
+                gr.update(choices=lib.deleted_choices(), value=None))
 
-    @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip(), gr.skip()))
-    def add_files(paths: list[str] | None, progress: gr.Progress = PROGRESS) -> tuple:
-        result = lib.add(paths or [], progress=lambda f, d: progress(f, desc=d))
+    @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()))
+    def add_files(paths: list[str] | None, secret: str | None, request: gr.Request,
+                  progress: gr.Progress = PROGRESS) -> tuple:
+        result = lib.add(paths or [], Caller(secret or "", client_of(request)),
+                         progress=lambda f, d: progress(f, desc=d))
         return (result.message, *listing(), None if result.ok else gr.skip())
 
-    @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip()))
-    def delete_article(article_id: str | None, progress: gr.Progress = PROGRESS) -> tuple:
-        result = lib.delete(article_id or "", progress=lambda f, d: progress(f, desc=d))
+    @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()))
+    def delete_article(article_id: str | None, secret: str | None, request: gr.Request,
+                       progress: gr.Progress = PROGRESS) -> tuple:
+        result = lib.delete(article_id or "", Caller(secret or "", client_of(request)),
+                            progress=lambda f, d: progress(f, desc=d))
+        return (result.message, *listing())
+
+    @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()))
+    def restore_article(article_id: str | None, secret: str | None, request: gr.Request,
+                        progress: gr.Progress = PROGRESS) -> tuple:
+        result = lib.restore(article_id or "", Caller(secret or "", client_of(request)),
+                             progress=lambda f, d: progress(f, desc=d))
         return (result.message, *listing())
 
     @guarded(lambda: gr.skip())
@@ -233,16 +281,22 @@ def library_tab(lib: Library, demo: gr.Blocks) -> None:
         articles = lib.articles
         return gr.update(value=articles[row].id) if isinstance(row, int) and 0 <= row < len(articles) else gr.skip()
 
+    listed = [table, pick, summary, deleted, restore_pick]
     table.select(pick_row, None, [pick], api_name=False)  # clicking a row picks that article for deletion
-    add.click(add_files, [files], [add_msg, table, pick, summary, files], api_name="add_files")
-    delete.click(delete_article, [pick], [delete_msg, table, pick, summary], api_name="delete_article")
-    demo.load(guarded(lambda: (gr.skip(), gr.skip(), gr.skip()))(listing), None, [table, pick, summary],
-              api_name="articles")
+    add.click(add_files, [files, password], [add_msg, *listed, files], api_name="add_files")
+    delete.click(delete_article, [pick, password], [delete_msg, *listed], api_name="delete_article")
+    restore.click(restore_article, [restore_pick, password], [restore_msg, *listed], api_name="restore_article")
+    demo.load(guarded(lambda: (gr.skip(),) * 5)(listing), None, listed, api_name="articles")
+
+
+def deleted_table(lib: Library) -> dict[str, Any]:
+    return {"headers": DELETED_HEADERS, "data": lib.deleted_rows()}
 
 
 def launch_app(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
                **kwargs: Any) -> Any:
     """Launch with the local-font theme, the card CSS and the `[n]` click script; extra kwargs go to `launch`."""
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo.launch(server_name=host, server_port=port, share=share, theme=THEME, css=APP_CSS, head=CLICK_JS,
                        show_error=False, max_file_size="200mb", **kwargs)
 
@@ -253,13 +307,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="工会资讯问答 — chat UI")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
-    p.add_argument("--corpus", type=Path, default=Path("corpus"), help="corpus directory (default: corpus/)")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="corpus directory (default: the one the index was built from, else corpus/)")
     p.add_argument("--index", type=Path, default=Path("index"), help="index directory (default: index/)")
-    p.add_argument("--model", default=DEFAULT_MODEL,
-                   help=f"'{DEFAULT_MODEL}' (default), 'hashing', or a local sentence-transformers directory")
+    p.add_argument("--model", default=None,
+                   help=f"'{DEFAULT_MODEL}', 'hashing', or a local sentence-transformers directory (default: the "
+                        f"index's own model, else {DEFAULT_MODEL})")
     p.add_argument("--feedback", type=Path, default=DEFAULT_PATH, help=f"feedback JSONL (default: {DEFAULT_PATH})")
-    p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    p.add_argument("--admin-password", default=None,
+                   help=f"password for uploads, deletes and restores (better: set ${PASSWORD_ENV}, which `ps` does "
+                        "not show); without one the library is read-only")
+    p.add_argument("--share", action="store_true",
+                   help="also open a public gradio.live link (off by default; needs an admin password)")
     return p.parse_args(argv)
+
+
+def exposure_check(host: str, share: bool, password: str | None) -> str | None:
+    """An error when the page would be public with an open library, else None (a warning is logged when the page
+    is reachable from other machines without a password: reading stays open, writes are refused)."""
+    if password:
+        return None
+    if share:
+        return (f"--share publishes the page on the internet: set an admin password first (--admin-password or "
+                f"${PASSWORD_ENV})")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s without an admin password: anyone who can reach the port can read and ask; "
+                    "the library is read-only until you set --admin-password or $%s", host, PASSWORD_ENV)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,11 +343,16 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(name).setLevel(logging.INFO)
     from qa.api import QA
     from qa.errors import QAError
+    from qa.indexer import settle
 
-    settings = replace(Settings(), corpus_dir=args.corpus, index_dir=args.index, model=args.model,
-                       show_progress=True)
-    log.info("opening the index at %s (building it first if missing or out of date)", settings.index_dir)
+    password = args.admin_password or os.environ.get(PASSWORD_ENV) or None
+    refusal = exposure_check(args.host, args.share, password)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    log.info("opening the index at %s (building it first if there is none yet)", args.index)
     try:
+        settings = settle(replace(Settings(), index_dir=args.index, show_progress=True), args.corpus, args.model)
         qa = QA.open(settings, build=True)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -282,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
 
     threading.Thread(target=qa.retriever.lexicon, name="english-lexicon", daemon=True).start()
     log.info("%d articles loaded; starting the UI at http://%s:%d", len(qa.store.articles), args.host, args.port)
-    launch_app(build_app(qa, settings, args.feedback), args.host, args.port, args.share)
+    launch_app(build_app(qa, settings, args.feedback, password), args.host, args.port, args.share)
     return 0
 
 

@@ -1,9 +1,13 @@
 """The Python API: load once, then `search` and `ask` (the CLI, the batch interface and the UI all use it).
 
     from qa import QA
-    qa = QA.open()                      # builds the index on first use
+    qa = QA.open()                      # opens index/ as it is (builds it only where none exists yet)
     answer = qa.ask("沙坪坝区建了多少个工会驿站？")
     print(answer.text, [c.paragraph.id for c in answer.citations])
+
+`QA.open` never rebuilds an existing index: it uses the corpus and model the index records, and an index that is
+out of date with its corpus is opened as it is, with `stale` saying why and what to run (`qa index`). Questions and
+histories are cleaned and bounded by `qa.limits` before any work is done.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from dataclasses import replace
 from typing import Any
 
 from qa.embed import Embedder, load_embedder
-from qa.indexer import IndexReport, build_index, index_status
+from qa.indexer import IndexReport, build_index, index_status, settle
+from qa.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
 from qa.retrieve import Retriever
 from qa.schema import Answer, Hit
 from qa.settings import Settings
-from qa.store import Store, load_store
+from qa.store import Store, load_store, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -31,40 +36,61 @@ class QA:
     def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         self.settings, self.store, self.embedder = settings, store, embedder
         self.retriever = Retriever(store, embedder, settings.candidates, settings.rrf_k)
+        self.stale: str | None = None  # why the index is behind its corpus, when it is
 
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: Embedder | None = None, build: bool = True) -> QA:
-        """Load the index at settings.index_dir; when `build`, (re)build it first if missing or stale."""
-        settings = settings or Settings()
-        embedder = embedder or load_embedder(settings)
-        if build:
-            reason = index_status(settings, embedder.name)
-            if reason:
-                log.info("building the index: %s", reason)
-                store, _ = build_index(settings, embedder)
-                return cls(store, embedder, settings)
-        return cls(load_store(settings.index_dir), embedder, settings)
+        """Open the index at settings.index_dir as it is, with the corpus and model it records.
+
+        With `build`, an index that does not exist yet is built first from settings.corpus_dir; an existing one is
+        never rebuilt here. When it is behind its corpus, `stale` says why (and a warning says to run `qa index`).
+        """
+        settings = settle(settings or Settings())
+        if build and read_manifest(settings.index_dir) is None:
+            log.info("no index at %s yet: building it from %s", settings.index_dir, settings.corpus_dir)
+            embedder = embedder or load_embedder(settings)
+            store, _ = build_index(settings, embedder)
+            return cls(store, embedder, settings)
+        store = load_store(settings.index_dir)
+        qa = cls(store, embedder or load_embedder(settings), settings)
+        qa.stale = index_status(settings, store.manifest.model)
+        if qa.stale:
+            log.warning("the index at %s is out of date (%s); answering from it as it is. To update it, run "
+                        "`qa index --index %s`", settings.index_dir, qa.stale, settings.index_dir)
+        return qa
 
     def update(self) -> IndexReport:
         """Re-index the corpus directory (only new text is embedded) and switch to the new index."""
         store, report = build_index(self.settings, self.embedder)
-        self.store = store
         self.retriever = Retriever(store, self.embedder, self.settings.candidates, self.settings.rrf_k)
+        self.store, self.stale = store, None
         return report
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k, mode)
+        return self.retriever.search(clean_text(query)[: MAX_QUESTION_CHARS], k or self.settings.top_k, mode)
 
     def ask(self, question: str, history: list[Turn] | None = None, mode: str = "hybrid",
             k: int | None = None) -> Answer:
-        """Answer `question` (a follow-up is resolved against `history` first) with citations."""
+        """Answer `question` (a follow-up is resolved against `history` first) with citations.
+
+        The question is cleaned first (`qa.limits`); an empty one or one over MAX_QUESTION_CHARS gets a refusal
+        that says so, without any search.
+        """
         from qa.answer import compose_answer
         from qa.followup import resolve_followup
 
         start = time.perf_counter()
-        resolved = resolve_followup(question, normalize_history(history))
-        hits = self.search(resolved, k, mode)
-        answer = compose_answer(resolved, hits, self.retriever)
+        raw = question if isinstance(question, str) else ""
+        question = clean_text(raw[: MAX_QUESTION_CHARS * 20])  # a longer question is refused whatever its contents
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            n = len(question) if len(raw) <= MAX_QUESTION_CHARS * 20 else len(raw)
+            text = TOO_LONG.format(n=n, limit=MAX_QUESTION_CHARS) if question else EMPTY
+            return Answer(echo(question), text, False, notes=(text,),
+                          latency_ms=(time.perf_counter() - start) * 1000.0)
+        retriever = self.retriever  # one index for the whole answer, even if the library swaps it meanwhile
+        resolved = resolve_followup(question, clean_history(normalize_history(history)))
+        hits = retriever.search(resolved, k or self.settings.top_k, mode)
+        answer = compose_answer(resolved, hits, retriever)
         return replace(answer, question=question, resolved_question=resolved,
                        latency_ms=(time.perf_counter() - start) * 1000.0)
 

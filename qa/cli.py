@@ -1,4 +1,9 @@
-"""The `qa` command: index, search, ask, answer, eval. Heavy libraries load only inside the command that needs them."""
+"""The `qa` command: index, search, ask, answer, eval. Heavy libraries load only inside the command that needs them.
+
+Only `qa index` writes an index. The other commands open it as it is, with the corpus and model it records; a
+`--corpus` or `--model` that differs from the recorded one is an error naming both (an index that does not exist
+yet is built first, from `--corpus` or corpus/).
+"""
 
 from __future__ import annotations
 
@@ -16,16 +21,19 @@ log = logging.getLogger("qa")
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--corpus", type=Path, default=Path("corpus"), help="corpus directory (default: corpus/)")
+    common.add_argument("--corpus", type=Path, default=None,
+                        help="corpus directory (default: the one the index was built from, else corpus/)")
     common.add_argument("--index", type=Path, default=Path("index"), help="index directory (default: index/)")
-    common.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"'{DEFAULT_MODEL}' (default), 'hashing', or a local sentence-transformers directory")
+    common.add_argument("--model", default=None,
+                        help=f"'{DEFAULT_MODEL}', 'hashing', or a local sentence-transformers directory (default: the "
+                             f"index's own model, else {DEFAULT_MODEL})")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
     p = argparse.ArgumentParser(prog="qa", description="工会资讯问答 — cited answers over union news")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("index", parents=[common], help="build or update the index (only new text is embedded)")
-    s.add_argument("--rebuild", action="store_true", help="ignore the old index and embed everything again")
+    s.add_argument("--rebuild", action="store_true",
+                   help="re-read the whole corpus without the old build (vectors still come from the embedding cache)")
     s = sub.add_parser("search", parents=[common], help="print the top retrieved paragraphs")
     s.add_argument("query")
     s.add_argument("-k", type=int, default=5)
@@ -45,16 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return replace(Settings(), corpus_dir=args.corpus, index_dir=args.index, model=args.model,
-                   show_progress=not args.quiet)
+def _settings(args: argparse.Namespace, writing: bool = False) -> Settings:
+    """Settings for the command: the index's recorded corpus and model unless given (a reader may not differ)."""
+    from qa.indexer import settle
+
+    base = replace(Settings(), index_dir=args.index, show_progress=not args.quiet)
+    return settle(base, args.corpus, args.model, writing=writing)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.embed import load_embedder
     from qa.indexer import build_index
 
-    settings = _settings(args)
+    settings = _settings(args, writing=True)
     _, report = build_index(settings, load_embedder(settings), rebuild=args.rebuild)
     print(f"index {settings.index_dir}: {report.summary()}")
     return 0

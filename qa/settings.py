@@ -30,6 +30,7 @@ class Settings:
     candidates: int = 50  # hits taken from each side before fusion
     rrf_k: int = 60  # reciprocal-rank-fusion constant
     show_progress: bool = True
+    lock_timeout: float = 600.0  # seconds a writer waits for another writer of the same index
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "chunk_chars", "top_k", "candidates", "rrf_k"):

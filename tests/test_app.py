@@ -1,4 +1,5 @@
-"""The Gradio app driven through its API with gradio_client: ask, follow-up, not-found, feedback, upload, delete."""
+"""The Gradio app driven through its API with gradio_client: ask, follow-up, not-found, feedback, upload, delete,
+restore; writes refused without the admin password; over-long and control-character questions; exposure checks."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 import app  # noqa: E402
 from qa.api import QA  # noqa: E402
 
+PASSWORD = "s3cret"
 GOOD = ("江津区新建爱心驿站58个\n\n本报讯 近日，江津区总工会今年新建爱心驿站58个，覆盖全部镇街，"
         "为户外劳动者提供歇脚、饮水、充电等服务。\n")
 
@@ -42,10 +44,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, feedback: Path) -> Iterator[Served]:
+def serve(settings: Settings, feedback: Path, password: str | None = PASSWORD) -> Iterator[Served]:
     """The app over `settings` on a free local port, closed afterwards."""
     qa = QA.open(settings)
-    demo = app.build_app(qa, settings, feedback)
+    demo = app.build_app(qa, settings, feedback, password)
     port = free_port()
     app.launch_app(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
@@ -118,33 +120,84 @@ def test_handler_errors_become_a_friendly_message(served, monkeypatch):
     assert "Traceback" not in sources
 
 
-def test_upload_is_searchable_then_delete_removes_it(served, tmp_path):
+def corpus_files(corpus: Path) -> list[str]:
+    return sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*")
+                  if p.is_file() and ".union-qa" not in p.parts)
+
+
+def test_upload_is_searchable_then_delete_and_restore(served, tmp_path):
     client = Client(served.url, verbose=False)
     corpus = served.settings.corpus_dir
-    before = sorted(p.name for p in corpus.iterdir())
+    before = corpus_files(corpus)
     bad = tmp_path / "bad.exe"
     bad.write_bytes(b"MZ")
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    message, table, *_ = client.predict([handle_file(str(bad)), handle_file(str(empty))], api_name="/add_files")
+    message, table, *_ = client.predict([handle_file(str(bad)), handle_file(str(empty))], PASSWORD,
+                                        api_name="/add_files")
     assert "没有添加" in message and "不支持" in message and "空" in message
-    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert corpus_files(corpus) == before
 
     good = tmp_path / "jiangjin.txt"
     good.write_text(GOOD, encoding="utf-8")
-    message, table, *_ = client.predict([handle_file(str(good))], api_name="/add_files")
+    message, table, *_ = client.predict([handle_file(str(good))], PASSWORD, api_name="/add_files")
     assert "已添加 1 个文件" in message
     assert "江津区新建爱心驿站58个" in [row[0] for row in table["data"]]
     chat, sources, _ = ask(client, "江津区新建了多少个爱心驿站？")
     assert "58" in text_of(chat[-1]) and "jiangjin.txt" not in sources  # cards name the article, not the file
 
-    article_id = next(a.id for a in served.qa.store.articles if a.file == "jiangjin.txt")
-    message, table, *_ = client.predict(article_id, api_name="/delete_article")
-    assert "已删除《江津区新建爱心驿站58个》" in message
+    with_upload = corpus_files(corpus)
+    article_id = next(a.id for a in served.qa.store.articles if a.file == "uploads/jiangjin.txt")
+    message, table, _pick, summary, deleted, _restore = client.predict(article_id, PASSWORD,
+                                                                       api_name="/delete_article")
+    assert "已删除《江津区新建爱心驿站58个》" in message and "可在“已删除的文章”中恢复" in message
     assert "江津区新建爱心驿站58个" not in [row[0] for row in table["data"]]
-    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert [row[0] for row in deleted["data"]] == ["江津区新建爱心驿站58个"] and "1 篇已删除" in summary
+    assert corpus_files(corpus) == with_upload  # the file stays: the delete is reversible
     chat, _, _ = ask(client, "江津区新建了多少个爱心驿站？")
     assert "58" not in text_of(chat[-1])
 
-    table, _, summary = client.predict(api_name="/articles")
-    assert len(table["data"]) == 2 and "2 篇文章" in summary
+    table, _, summary, deleted, _ = client.predict(api_name="/articles")
+    assert len(table["data"]) == 2 and "2 篇文章" in summary and len(deleted["data"]) == 1
+
+    message, table, *_ = client.predict(article_id, PASSWORD, api_name="/restore_article")
+    assert "已恢复" in message and "江津区新建爱心驿站58个" in [row[0] for row in table["data"]]
+    chat, _, _ = ask(client, "江津区新建了多少个爱心驿站？")
+    assert "58" in text_of(chat[-1])
+
+
+@pytest.mark.parametrize("password", [None, PASSWORD])
+def test_anonymous_writes_are_refused_on_the_server(tiny_settings, tmp_path, monkeypatch, password):
+    """The reported attack: one anonymous HTTP call to /delete_article. Refused, with or without a password set."""
+    monkeypatch.setattr("qa.library.WRONG_PASSWORD_DELAY", 0.0)
+    corpus = tiny_settings.corpus_dir
+    before = {name: (corpus / name).read_bytes() for name in corpus_files(corpus)}
+    good = tmp_path / "jiangjin.txt"
+    good.write_text(GOOD, encoding="utf-8")
+    with serve(tiny_settings, tmp_path / "feedback.jsonl", password) as s:
+        client = Client(s.url, verbose=False)
+        for guess in ("", "wrong"):
+            message, *_ = client.predict("ws", guess, api_name="/delete_article")
+            assert ("只读" if password is None else "密码不正确") in message
+            message, *_ = client.predict([handle_file(str(good))], guess, api_name="/add_files")
+            assert ("只读" if password is None else "密码不正确") in message
+        table, *_ = client.predict(api_name="/articles")
+        assert len(table["data"]) == 2
+        chat, _, _ = ask(client, "巫山县建了多少个新就业形态工会组织？")
+        assert "41" in text_of(chat[-1])  # reading and asking stay open
+    assert {name: (corpus / name).read_bytes() for name in corpus_files(corpus)} == before
+
+
+def test_long_and_control_character_questions(served):
+    client = Client(served.url, verbose=False)
+    chat, sources, _ = ask(client, "沙" * 50_000)
+    assert "问题太长" in text_of(chat[-1]) and len(text_of(chat[0])) < 600
+    chat, _, _ = ask(client, "\u202e沙坪坝区\x00建了多少个\u2066工会驿站？\x07\x1b")
+    assert "174" in text_of(chat[-1])
+    assert not any(c in text_of(chat[-2]) for c in "\u202e\x00\u2066\x1b")
+
+
+def test_share_without_password_refuses_to_start_and_open_host_warns(caplog):
+    assert app.main(["--share", "--index", "/nonexistent/never-built"]) == 2
+    assert app.exposure_check("0.0.0.0", False, None) is None and "without an admin password" in caplog.text
+    assert app.exposure_check("0.0.0.0", True, "pw") is None

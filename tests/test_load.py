@@ -12,7 +12,7 @@ import pytest
 
 from qa import load
 from qa.errors import CorpusError
-from qa.load import load_corpus, load_file
+from qa.load import load_corpus, load_corpus_report, load_file
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 ARTICLES_PER_FILE = {
@@ -188,3 +188,27 @@ def test_load_file_alone_and_errors(tmp_path):
         load.decode(bytes(range(256)) * 4)
     with pytest.raises(CorpusError, match="--corpus"):
         load_corpus(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(("data", "reason"), [(b"{not json", "Expecting"), (b'["a"]', "one JSON object"),
+                                              (b"\x00\x01\x02" * 50, "not a text file")])
+def test_broken_metadata_is_a_problem_and_the_articles_still_load(tmp_path, caplog, data, reason):
+    (tmp_path / "notes.md").write_text("重庆工会新闻\n\n近日,市总工会召开会议。\n", encoding="utf-8")
+    (tmp_path / "metadata.json").write_bytes(data)
+    articles, [problem] = load_corpus_report(tmp_path)
+    assert [a.file for a in articles] == ["notes.md"] and articles[0].source == ""
+    assert problem.file == "metadata.json" and problem.message.startswith("ignored") and reason in problem.message
+    with caplog.at_level(logging.WARNING, logger="qa.load"):
+        assert load_corpus(tmp_path) == articles
+    assert any(str(problem) in r.getMessage() for r in caplog.records)
+
+
+def test_load_file_logs_each_problem_with_file_and_line(tmp_path, caplog):
+    path = tmp_path / "sub" / "rows.jsonl"
+    path.parent.mkdir()
+    path.write_text('{"text": "第一篇。"}\nbroken\n', encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="qa.load"):
+        [article] = load_file(path, tmp_path, {})
+    assert (article.id, article.file) == ("rows-01", "sub/rows.jsonl")
+    [record] = caplog.records
+    assert record.getMessage().startswith("skipped sub/rows.jsonl:2: not valid JSON")

@@ -1,0 +1,45 @@
+"""The one writer lock of an index directory: `qa index`, the UI's uploads and deletes, and a second UI all take it.
+
+It is an OS file lock (filelock over `flock`), so it is released when its process dies, even by `kill -9`: a
+crashed writer never blocks the next one. The same thread may take it again (the library holds it around a corpus
+change and the index update inside it); other threads and processes wait up to `timeout` seconds, then get an
+`IndexBusyError` that says who to wait for.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from qa.errors import IndexBusyError
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".writer.lock"
+
+
+@contextmanager
+def writer_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the writer lock of `index_dir` (created if missing) for the `with` block."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(index_dir / LOCK_NAME, is_singleton=True)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        log.warning("another writer (`qa index` or the UI's library) is updating %s; waiting up to %.0f s",
+                    index_dir, timeout)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise IndexBusyError(f"another process is still writing the index at {index_dir} (a `qa index` run or "
+                                 f"an upload/delete in the UI) after {timeout:.0f} s: try again when it has "
+                                 "finished") from exc
+    try:
+        yield
+    finally:
+        lock.release()
