@@ -13,17 +13,19 @@ histories are cleaned and bounded by `qa.limits` before any work is done.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 from typing import Any
 
 from qa.embed import Embedder, load_embedder
+from qa.errors import QAError
 from qa.indexer import IndexReport, build_index, index_status, settle
 from qa.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
 from qa.retrieve import Retriever
 from qa.schema import Answer, Hit
 from qa.settings import Settings
-from qa.store import Store, load_store, read_manifest
+from qa.store import Store, current_build, load_store, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class QA:
         self.settings, self.store, self.embedder = settings, store, embedder
         self.retriever = Retriever(store, embedder, settings.candidates, settings.rrf_k)
         self.stale: str | None = None  # why the index is behind its corpus, when it is
+        self._reload = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: Embedder | None = None, build: bool = True) -> QA:
@@ -66,8 +69,28 @@ class QA:
         self.store, self.stale = store, None
         return report
 
+    def live(self) -> Retriever:
+        """The retriever of the index's live build, loading it first when another writer (`qa index`, a second UI
+        on the same index) has made a new build live since this one was loaded."""
+        try:
+            live = current_build(self.settings.index_dir).name
+        except QAError:
+            return self.retriever
+        if self.store.path is None or live == self.store.path.name:
+            return self.retriever
+        with self._reload:
+            if self.store.path is not None and live != self.store.path.name:
+                try:
+                    store = load_store(self.settings.index_dir)
+                    self.retriever = Retriever(store, self.embedder, self.settings.candidates, self.settings.rrf_k)
+                    self.store = store
+                    log.info("switched to the index build %s made by another writer", live)
+                except QAError as exc:
+                    log.warning("keeping the loaded index: the new build %s cannot be used (%s)", live, exc)
+            return self.retriever
+
     def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
-        return self.retriever.search(clean_text(query)[: MAX_QUESTION_CHARS], k or self.settings.top_k, mode)
+        return self.live().search(clean_text(query)[: MAX_QUESTION_CHARS], k or self.settings.top_k, mode)
 
     def ask(self, question: str, history: list[Turn] | None = None, mode: str = "hybrid",
             k: int | None = None) -> Answer:
@@ -87,7 +110,7 @@ class QA:
             text = TOO_LONG.format(n=n, limit=MAX_QUESTION_CHARS) if question else EMPTY
             return Answer(echo(question), text, False, notes=(text,),
                           latency_ms=(time.perf_counter() - start) * 1000.0)
-        retriever = self.retriever  # one index for the whole answer, even if the library swaps it meanwhile
+        retriever = self.live()  # one index for the whole answer, even if a writer swaps it meanwhile
         resolved = resolve_followup(question, clean_history(normalize_history(history)))
         hits = retriever.search(resolved, k or self.settings.top_k, mode)
         answer = compose_answer(resolved, hits, retriever)

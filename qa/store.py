@@ -139,14 +139,23 @@ def _write_vectors(path: Path, vectors: np.ndarray) -> None:
 
 
 def load_store(index_dir: Path) -> Store:
-    """Load the live build of `index_dir`; raise IndexStateError saying what to do when it is missing or broken."""
-    folder = current_build(index_dir)
-    manifest = load_manifest(folder, index_dir)
-    try:
-        return _read_build(folder, manifest)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexStateError(f"the index at {index_dir} is corrupted ({type(exc).__name__}: {exc}): "
-                              "run `qa index --rebuild`") from exc
+    """Load the live build of `index_dir`; raise IndexStateError saying what to do when it is missing or broken.
+
+    A build that a writer prunes while it is being read (two newer builds went live meanwhile) is read again from
+    the new `CURRENT`."""
+    for attempt in range(3):
+        folder = current_build(index_dir)
+        manifest = load_manifest(folder, index_dir)
+        try:
+            return _read_build(folder, manifest)
+        except FileNotFoundError:
+            if attempt == 2 or current_build(index_dir) == folder:
+                raise IndexStateError(f"the index at {index_dir} is missing files of {folder.name}: "
+                                      "run `qa index --rebuild`") from None
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise IndexStateError(f"the index at {index_dir} is corrupted ({type(exc).__name__}: {exc}): "
+                                  "run `qa index --rebuild`") from exc
+    raise AssertionError("unreachable")
 
 
 def _read_build(folder: Path, manifest: Manifest) -> Store:

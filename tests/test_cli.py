@@ -92,3 +92,71 @@ def test_cmrc_open_domain_run_on_a_tiny_file(tmp_path: Path):
     assert summary["systems"]["bm25"]["hit@1"] == 1.0
     assert summary["systems"]["hybrid"]["em"] >= 2 / 3  # the short answers 174个 and 41个 match exactly
     assert "| hybrid |" in format_cmrc(summary)
+
+
+def test_a_reader_never_rebuilds_an_index_from_another_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]):
+    """The reported loss, replayed: an archive indexed with --corpus, then `qa answer` run without --corpus from a
+    folder whose default corpus/ holds other pages. The archive's index must answer and stay as it was."""
+    import shutil
+
+    from qa.store import current_build, load_store
+    from qa.vectorcache import CACHE_NAME
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")  # the bundled pages as the default corpus
+    archive = write_corpus(tmp_path / "archive")
+    assert main(["index", "--corpus", str(archive), "--index", "arch-index", "--model", "hashing", "-q"]) == 0
+    index = tmp_path / "arch-index"
+    build, cache = current_build(index), (index / CACHE_NAME).read_bytes()
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": 1, "question": "沙坪坝区建了多少个工会驿站？"}, ensure_ascii=False) + "\n",
+                         encoding="utf-8")
+    assert main(["answer", "--index", "arch-index", "--input", str(questions), "--output", "a.jsonl", "-q"]) == 0
+    (answer,) = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert answer["found"] and answer["citations"][0]["paragraph_id"] == "spb#p1"
+    assert current_build(index) == build and (index / CACHE_NAME).read_bytes() == cache
+    assert load_store(index).manifest.corpus_dir == str(archive.resolve())
+    capsys.readouterr()
+
+    # naming the other corpus (or model) is an error that says which is which; nothing is written
+    assert main(["ask", "问题", "--index", "arch-index", "--corpus", "corpus", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert str(archive.resolve()) in err and "corpus" in err and "--index OTHER_DIR" in err
+    assert main(["search", "驿站", "--index", "arch-index", "--model", "multilingual-e5-small", "-q"]) == 2
+    assert "built with model hashing" in capsys.readouterr().err
+    assert current_build(index) == build
+
+    # `qa index` without --corpus updates the index from its own corpus, not from corpus/
+    assert main(["index", "--index", "arch-index", "-q"]) == 0
+    assert "2 articles" in capsys.readouterr().out
+
+
+def test_a_stale_index_is_answered_as_it_is_with_a_warning(dirs: list[str], tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture):
+    from qa.store import current_build
+
+    assert main(["index", *dirs]) == 0
+    build = current_build(tmp_path / "index")
+    (tmp_path / "corpus" / "wushan.jsonl").unlink()
+    with caplog.at_level("WARNING"):
+        assert main(["ask", "巫山县建立了多少个新就业形态工会组织？", *dirs]) == 0
+    assert "out of date" in caplog.text and "qa index --index" in caplog.text
+    assert current_build(tmp_path / "index") == build  # still the old build: only `qa index` writes
+
+
+def test_over_long_and_control_character_questions(dirs: list[str], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]):
+    assert main(["ask", "驿" * 50_000, *dirs]) == 0
+    out = capsys.readouterr().out
+    assert "问题太长（50000 字）" in out and len(out) < 2000
+    questions = tmp_path / "q.jsonl"
+    rows = [{"id": "long", "question": "驿" * 50_000},
+            {"id": "bidi", "question": "\u202e沙坪坝区\u200b建了多少个工会驿站？\x00",
+             "history": ["\x1b" * 10 + "你好"] * 500}]
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert main(["answer", "--input", str(questions), "--output", str(tmp_path / "a.jsonl"), *dirs]) == 0
+    long, bidi = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert not long["found"] and "问题太长" in long["answer"] and long["retrieved"] == []
+    assert len(long["question"]) <= 501
+    assert bidi["found"] and "174" in bidi["answer"] and bidi["question"] == "沙坪坝区建了多少个工会驿站？"

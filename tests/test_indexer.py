@@ -121,3 +121,82 @@ def test_hybrid_search_finds_the_paragraph(tiny_settings):
     assert hits[0].paragraph.id.endswith("#p1")
     traditional = qa.search("沙坪壩區建了多少個工會驛站？", k=3)
     assert traditional[0].paragraph.id == hits[0].paragraph.id
+
+
+def test_the_embedding_cache_survives_a_rebuild(tiny_settings):
+    emb = CountingEmbedder()
+    build_index(tiny_settings, emb)
+    first = emb.passages
+    _, report = build_index(tiny_settings, emb, rebuild=True)
+    assert emb.passages == first and report.embedded == 0 and report.reused > 0
+    (tiny_settings.corpus_dir / "wushan.jsonl").rename(tiny_settings.corpus_dir / "wushan.bak")
+    build_index(tiny_settings, emb)
+    build_index(tiny_settings, emb)  # two builds later the one holding wushan's vectors is gone...
+    (tiny_settings.corpus_dir / "wushan.bak").rename(tiny_settings.corpus_dir / "wushan.jsonl")
+    _, report = build_index(tiny_settings, emb)
+    assert report.embedded == 0 and emb.passages == first  # ...but the cache still has them
+
+
+def test_the_manifest_records_the_corpus_and_staleness_follows_it(tiny_settings, tmp_path):
+    store, _ = build_index(tiny_settings, HashingEmbedder())
+    assert store.manifest.corpus_dir == str(tiny_settings.corpus_dir.resolve())
+    assert store.manifest.corpus_rel == "../corpus"
+    other = replace(tiny_settings, corpus_dir=tmp_path / "elsewhere")  # the settings' corpus is not what counts
+    assert index_status(other, "hashing") is None
+    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
+    assert "changed" in index_status(other, "hashing")
+
+
+def test_settle_takes_the_recorded_corpus_and_model_and_refuses_a_different_one(tiny_settings, tmp_path, caplog):
+    from qa.indexer import settle
+    from qa.settings import Settings
+
+    fresh = replace(Settings(), index_dir=tiny_settings.index_dir)
+    assert settle(fresh, tmp_path / "c", "hashing").corpus_dir == tmp_path / "c"  # no index yet: as given
+    build_index(tiny_settings, HashingEmbedder())
+    settled = settle(fresh)
+    assert settled.corpus_dir.resolve() == tiny_settings.corpus_dir.resolve() and settled.model == "hashing"
+    assert settle(fresh, tiny_settings.corpus_dir, "hashing").corpus_dir == tiny_settings.corpus_dir
+    with pytest.raises(IndexStateError, match="built from the corpus .* not .*other.*OTHER_DIR"):
+        settle(fresh, tmp_path / "other")
+    with pytest.raises(IndexStateError, match="built with model hashing, not multilingual-e5-small"):
+        settle(fresh, model="multilingual-e5-small")
+    with caplog.at_level("WARNING"):
+        assert settle(fresh, tmp_path / "other", writing=True).corpus_dir == tmp_path / "other"
+    assert "previous build is kept" in caplog.text
+
+
+def test_a_moved_checkout_finds_its_corpus_again(tiny_settings, tmp_path):
+    import shutil
+
+    from qa.indexer import settle
+    from qa.settings import Settings
+
+    build_index(tiny_settings, HashingEmbedder())
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("corpus", "index"):
+        shutil.move(tmp_path / name, moved / name)
+    settled = settle(replace(Settings(), index_dir=moved / "index"))
+    assert settled.corpus_dir == (moved / "corpus").resolve()
+    assert index_status(settled, "hashing") is None
+
+
+def test_open_builds_only_a_missing_index(tiny_settings):
+    emb = CountingEmbedder()
+    qa = QA.open(tiny_settings, emb)
+    assert emb.passages > 0 and qa.stale is None
+    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
+    before = emb.passages
+    qa = QA.open(tiny_settings, emb)
+    assert emb.passages == before and "changed" in qa.stale
+    assert any(a.id == "ws" for a in qa.store.articles)  # answered from the index as it is
+
+
+def test_an_open_qa_follows_a_build_made_by_another_writer(tiny_settings):
+    qa = QA.open(tiny_settings, HashingEmbedder())
+    row = {"id": "jb", "title": "江北区总工会", "text": "江北区总工会推出职工服务项目104个。"}
+    (tiny_settings.corpus_dir / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+    build_index(tiny_settings, HashingEmbedder())  # as `qa index` or a second UI would
+    answer = qa.ask("江北区总工会推出了多少个职工服务项目？")
+    assert answer.found and "104" in answer.text

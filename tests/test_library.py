@@ -196,3 +196,31 @@ def test_check_file_counts_paragraphs_of_docx(tmp_path):
     document.save(tmp_path / "news.docx")
     [article] = check_file(tmp_path / "news.docx")
     assert len(article.paragraphs) == 2
+
+
+def test_a_change_while_another_writer_holds_the_index_says_busy(lib, tmp_path, monkeypatch):
+    import threading
+
+    from qa.library import BUSY
+    from qa.lock import writer_lock
+
+    monkeypatch.setattr("qa.library.LOCK_WAIT", 0.2)
+    corpus = snapshot(lib.corpus_dir)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # as a `qa index` run or a second UI would
+        with writer_lock(Path(lib.qa.settings.index_dir)):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        assert lib.add([write(tmp_path, "good.txt", GOOD)], ADMIN).message == BUSY
+        assert lib.delete("ws", ADMIN).message == BUSY
+    finally:
+        release.set()
+        holder.join()
+    assert snapshot(lib.corpus_dir) == corpus and lib.deleted() == []
+    assert lib.add([write(tmp_path, "good.txt", GOOD)], ADMIN).ok
