@@ -18,6 +18,8 @@ from qa.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger("qa")
 
+CMRC_DEV = Path("eval/cmrc2018/cmrc2018_dev.json")  # committed with its licence (CC BY-SA 4.0)
+
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -48,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", type=Path, default=Path("eval/questions.jsonl"))
     s.add_argument("--report", type=Path, default=Path("eval/reports/latest"), help="report folder")
     s.add_argument("--systems", default="hybrid,bm25,dense", help="comma-separated retrieval modes to compare")
-    s.add_argument("--cmrc", type=Path, default=None, help="run the CMRC 2018 open-domain benchmark on this file")
+    s.add_argument("--cmrc", type=Path, nargs="?", default=None, const=CMRC_DEV,
+                   help=f"run the CMRC 2018 open-domain benchmark (default file: {CMRC_DEV})")
     s.add_argument("--limit", type=int, default=None, help="only the first N questions")
     return p
 

@@ -49,7 +49,8 @@ def _run_cmrc(args: argparse.Namespace, settings: Settings) -> int:
     from qa.cmrc import cmrc_settings, format_cmrc, run_cmrc
 
     if not args.cmrc.exists():
-        raise QAError(f"CMRC file {args.cmrc} does not exist (it lies in ../shared/datasets/cmrc2018/)")
+        raise QAError(f"CMRC file {args.cmrc} does not exist: run from the repository root (the dev set is "
+                      "eval/cmrc2018/cmrc2018_dev.json) or pass its path")
     modes = tuple(m.strip() for m in args.systems.split(",") if m.strip())
     summary = run_cmrc(args.cmrc, cmrc_settings(settings), modes=modes, limit=args.limit)
     table = format_cmrc(summary)

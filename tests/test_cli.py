@@ -160,3 +160,12 @@ def test_over_long_and_control_character_questions(dirs: list[str], tmp_path: Pa
     assert not long["found"] and "问题太长" in long["answer"] and long["retrieved"] == []
     assert len(long["question"]) <= 501
     assert bidi["found"] and "174" in bidi["answer"] and bidi["question"] == "沙坪坝区建了多少个工会驿站？"
+
+
+def test_cmrc_defaults_to_the_committed_dev_set():
+    from qa.cli import CMRC_DEV, _parser
+
+    assert _parser().parse_args(["eval", "--cmrc"]).cmrc == CMRC_DEV
+    assert (REPO / CMRC_DEV).stat().st_size > 3_000_000 and (REPO / CMRC_DEV).with_name("LICENCE").exists()
+    data = json.loads((REPO / CMRC_DEV).read_text(encoding="utf-8"))
+    assert sum(len(p["qas"]) for d in data["data"] for p in d["paragraphs"]) == 3219
