@@ -261,19 +261,15 @@ def library_tab(lib: Library, demo: gr.Blocks) -> None:
                          progress=lambda f, d: progress(f, desc=d))
         return (result.message, *listing(), None if result.ok else gr.skip())
 
-    @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()))
-    def delete_article(article_id: str | None, secret: str | None, request: gr.Request,
-                       progress: gr.Progress = PROGRESS) -> tuple:
-        result = lib.delete(article_id or "", Caller(secret or "", client_of(request)),
+    def article_change(method: Callable[..., Any]) -> Callable[..., tuple]:
+        """A handler for `lib.delete` or `lib.restore`: (article id, password) -> message and fresh listings."""
+        @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()))
+        def change(article_id: str | None, secret: str | None, request: gr.Request,
+                   progress: gr.Progress = PROGRESS) -> tuple:
+            result = method(article_id or "", Caller(secret or "", client_of(request)),
                             progress=lambda f, d: progress(f, desc=d))
-        return (result.message, *listing())
-
-    @guarded(lambda: (ERROR, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()))
-    def restore_article(article_id: str | None, secret: str | None, request: gr.Request,
-                        progress: gr.Progress = PROGRESS) -> tuple:
-        result = lib.restore(article_id or "", Caller(secret or "", client_of(request)),
-                             progress=lambda f, d: progress(f, desc=d))
-        return (result.message, *listing())
+            return (result.message, *listing())
+        return change
 
     @guarded(lambda: gr.skip())
     def pick_row(evt: gr.SelectData) -> Any:
@@ -284,8 +280,9 @@ def library_tab(lib: Library, demo: gr.Blocks) -> None:
     listed = [table, pick, summary, deleted, restore_pick]
     table.select(pick_row, None, [pick], api_name=False)  # clicking a row picks that article for deletion
     add.click(add_files, [files, password], [add_msg, *listed, files], api_name="add_files")
-    delete.click(delete_article, [pick, password], [delete_msg, *listed], api_name="delete_article")
-    restore.click(restore_article, [restore_pick, password], [restore_msg, *listed], api_name="restore_article")
+    delete.click(article_change(lib.delete), [pick, password], [delete_msg, *listed], api_name="delete_article")
+    restore.click(article_change(lib.restore), [restore_pick, password], [restore_msg, *listed],
+                  api_name="restore_article")
     demo.load(guarded(lambda: (gr.skip(),) * 5)(listing), None, listed, api_name="articles")
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,3 +39,25 @@ def tiny_settings(tmp_path: Path) -> Settings:
     """Settings over a fresh copy of the tiny corpus, hashing embedder, no progress bars."""
     return replace(Settings(), corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index",
                    model="hashing", show_progress=False)
+
+
+@contextmanager
+def lock_held_elsewhere(index_dir: Path) -> Iterator[None]:
+    """The index's writer lock held by another thread (as a `qa index` run or a second UI would) for the block."""
+    from qa.lock import writer_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with writer_lock(index_dir):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()

@@ -16,13 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, lock_held_elsewhere
 
 from qa.api import QA
 from qa.embed import HashingEmbedder
 from qa.errors import IndexBusyError
 from qa.indexer import build_index
-from qa.lock import writer_lock
 from qa.store import CRASH_ENV, POINTER, load_store
 
 QUESTIONS = ["沙坪坝区建了多少个工会驿站？", "巫山县建立了多少个新就业形态工会组织？", "优选多少个驿站升级改造？"]
@@ -112,22 +111,8 @@ def test_two_writers_take_turns(tiny_settings):
 
 def test_a_writer_that_cannot_get_the_lock_says_so(tiny_settings):
     build_index(tiny_settings, HashingEmbedder())
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with writer_lock(tiny_settings.index_dir):
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(10)
-    try:
-        with pytest.raises(IndexBusyError, match="another process is still writing"):
-            build_index(replace(tiny_settings, lock_timeout=0.2), HashingEmbedder())
-    finally:
-        release.set()
-        holder.join()
+    with lock_held_elsewhere(tiny_settings.index_dir), pytest.raises(IndexBusyError, match="still writing"):
+        build_index(replace(tiny_settings, lock_timeout=0.2), HashingEmbedder())
     build_index(tiny_settings, HashingEmbedder())  # free again
 
 

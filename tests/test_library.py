@@ -7,11 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import write_corpus
+from conftest import lock_held_elsewhere, write_corpus
 
 from qa.api import QA
 from qa.catalog import STATE_DIR, read_audit
-from qa.library import READ_ONLY, WRONG_PASSWORD, Caller, Library, check_file, safe_name
+from qa.library import BUSY, READ_ONLY, WRONG_PASSWORD, Caller, Library, check_file, safe_name
 from qa.settings import Settings
 
 GOOD = ("江津区新建爱心驿站58个\n\n本报讯 近日，江津区总工会今年新建爱心驿站58个，覆盖全部镇街，"
@@ -199,28 +199,10 @@ def test_check_file_counts_paragraphs_of_docx(tmp_path):
 
 
 def test_a_change_while_another_writer_holds_the_index_says_busy(lib, tmp_path, monkeypatch):
-    import threading
-
-    from qa.library import BUSY
-    from qa.lock import writer_lock
-
     monkeypatch.setattr("qa.library.LOCK_WAIT", 0.2)
     corpus = snapshot(lib.corpus_dir)
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:  # as a `qa index` run or a second UI would
-        with writer_lock(Path(lib.qa.settings.index_dir)):
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(10)
-    try:
+    with lock_held_elsewhere(Path(lib.qa.settings.index_dir)):
         assert lib.add([write(tmp_path, "good.txt", GOOD)], ADMIN).message == BUSY
         assert lib.delete("ws", ADMIN).message == BUSY
-    finally:
-        release.set()
-        holder.join()
     assert snapshot(lib.corpus_dir) == corpus and lib.deleted() == []
     assert lib.add([write(tmp_path, "good.txt", GOOD)], ADMIN).ok
