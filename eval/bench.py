@@ -36,8 +36,8 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 def main() -> int:
     from qa.api import QA
-    from qa.embed import load_embedder
-    from qa.indexer import build_index
+    from qa.index.embed import load_embedder
+    from qa.index.indexer import build_index
     from qa.settings import Settings
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -7,7 +7,7 @@
 
 `QA.open` never rebuilds an existing index: it uses the corpus and model the index records, and an index that is
 out of date with its corpus is opened as it is, with `stale` saying why and what to run (`qa index`). Questions and
-histories are cleaned and bounded by `qa.limits` before any work is done.
+histories are cleaned and bounded by `qa.query.limits` before any work is done.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from qa.embed import Embedder, load_embedder
 from qa.errors import QAError
-from qa.indexer import IndexReport, build_index, index_status, settle
-from qa.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
-from qa.retrieve import Retriever
+from qa.index.embed import Embedder, load_embedder
+from qa.index.indexer import IndexReport, build_index, index_status, settle
+from qa.index.store import Store, current_build, load_store, read_manifest
+from qa.query.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
+from qa.retrieve.retriever import Retriever
 from qa.schema import Answer, Hit
 from qa.settings import Settings
-from qa.store import Store, current_build, load_store, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,11 @@ class QA:
             k: int | None = None) -> Answer:
         """Answer `question` (a follow-up is resolved against `history` first) with citations.
 
-        The question is cleaned first (`qa.limits`); an empty one or one over MAX_QUESTION_CHARS gets a refusal
+        The question is cleaned first (`qa.query.limits`); an empty one or one over MAX_QUESTION_CHARS gets a refusal
         that says so, without any search.
         """
-        from qa.answer import compose_answer
-        from qa.followup import resolve_followup
+        from qa.answer.compose import compose_answer
+        from qa.query.followup import resolve_followup
 
         start = time.perf_counter()
         raw = question if isinstance(question, str) else ""

@@ -58,15 +58,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace, writing: bool = False) -> Settings:
     """Settings for the command: the index's recorded corpus and model unless given (a reader may not differ)."""
-    from qa.indexer import settle
+    from qa.index.indexer import settle
 
     base = replace(Settings(), index_dir=args.index, show_progress=not args.quiet)
     return settle(base, args.corpus, args.model, writing=writing)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.embed import load_embedder
-    from qa.indexer import build_index
+    from qa.index.embed import load_embedder
+    from qa.index.indexer import build_index
 
     settings = _settings(args, writing=True)
     _, report = build_index(settings, load_embedder(settings), rebuild=args.rebuild)
@@ -76,7 +76,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from qa.api import QA
-    from qa.render import format_hits
+    from qa.ui.terminal import format_hits
 
     qa = QA.open(_settings(args))
     print(format_hits(qa.search(args.query, args.k, args.mode)))
@@ -85,7 +85,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.api import QA
-    from qa.render import format_answer
+    from qa.ui.terminal import format_answer
 
     qa = QA.open(_settings(args))
     print(format_answer(qa.ask(args.question, args.history)))
@@ -102,7 +102,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.evalcli import run_eval_command
+    from qa.eval.cli import run_eval_command
 
     return run_eval_command(args, _settings(args))
 

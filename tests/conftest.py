@@ -44,7 +44,7 @@ def tiny_settings(tmp_path: Path) -> Settings:
 @contextmanager
 def lock_held_elsewhere(index_dir: Path) -> Iterator[None]:
     """The index's writer lock held by another thread (as a `qa index` run or a second UI would) for the block."""
-    from qa.lock import writer_lock
+    from qa.index.lock import writer_lock
 
     held, release = threading.Event(), threading.Event()
 

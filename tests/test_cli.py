@@ -72,7 +72,7 @@ def test_eval_on_the_smoke_set_writes_a_report(tmp_path: Path, capsys: pytest.Ca
 def test_cmrc_open_domain_run_on_a_tiny_file(tmp_path: Path):
     from dataclasses import replace
 
-    from qa.cmrc import format_cmrc, run_cmrc
+    from qa.eval.cmrc import format_cmrc, run_cmrc
     from qa.settings import Settings
 
     def para(pid: str, context: str, question: str, answer: str) -> dict:
@@ -100,8 +100,8 @@ def test_a_reader_never_rebuilds_an_index_from_another_corpus(tmp_path: Path, mo
     folder whose default corpus/ holds other pages. The archive's index must answer and stay as it was."""
     import shutil
 
-    from qa.store import current_build, load_store
-    from qa.vectorcache import CACHE_NAME
+    from qa.index.store import current_build, load_store
+    from qa.index.vectorcache import CACHE_NAME
 
     monkeypatch.chdir(tmp_path)
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")  # the bundled pages as the default corpus
@@ -134,7 +134,7 @@ def test_a_reader_never_rebuilds_an_index_from_another_corpus(tmp_path: Path, mo
 
 def test_a_stale_index_is_answered_as_it_is_with_a_warning(dirs: list[str], tmp_path: Path,
                                                            caplog: pytest.LogCaptureFixture):
-    from qa.store import current_build
+    from qa.index.store import current_build
 
     assert main(["index", *dirs]) == 0
     build = current_build(tmp_path / "index")

@@ -1,0 +1,260 @@
+"""Build or update the index from a corpus directory, re-embedding only chunks whose text is new.
+
+Every chunk's vector is cached under a hash of (model, context, text) in the index's embedding cache
+(`qa.index.vectorcache`), so after an added, edited or removed file, and after `--rebuild`, only new text is embedded.
+Articles deleted in the library (`qa.ingest.catalog` tombstones) are left out. A build holds the index's writer lock
+(`qa.index.lock`) and records the corpus directory it read, which `settle` and `index_status` then go by: an index is
+only ever compared with, and rebuilt from, its own corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from qa.ingest.catalog import STATE_DIR, read_tombstones, tombstones_path
+from qa.ingest.chunk import chunk_paragraphs
+from qa.index.dense import DenseIndex
+from qa.index.embed import Embedder, model_id
+from qa.errors import CorpusError, IndexStateError, QAError
+from qa.index.bm25 import KeywordIndex
+from qa.index.lock import writer_lock
+from qa.schema import Article, Chunk
+from qa.settings import Settings
+from qa.index.store import (
+    FORMAT_VERSION,
+    Manifest,
+    Store,
+    clear_debris,
+    crash_point,
+    load_store,
+    read_manifest,
+    recorded_corpus,
+    save_store,
+)
+from qa.index.vectorcache import CACHE_NAME, VectorCache
+
+log = logging.getLogger(__name__)
+
+CORPUS_SUFFIXES = {".txt", ".md", ".html", ".htm", ".jsonl", ".docx", ".pdf", ".json"}
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an index run did, for the CLI and the UI to print."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()  # one line per skipped file or JSONL line, saying why
+    deleted: int = 0  # articles left out because they were deleted in the library
+
+    def summary(self) -> str:
+        c = self.counts
+        text = (f"{c.get('articles', 0)} articles, {c.get('paragraphs', 0)} paragraphs, {c.get('chunks', 0)} chunks; "
+                f"files +{len(self.added)} ~{len(self.changed)} -{len(self.removed)}; embedded {self.embedded} chunks, "
+                f"reused {self.reused}; {self.seconds:.1f} s")
+        if self.deleted:
+            text += f"; {self.deleted} deleted articles left out"
+        if self.problems:
+            text += f"\nskipped ({len(self.problems)}):\n" + "\n".join(f"  {p}" for p in self.problems)
+        return text
+
+
+def corpus_files(corpus_dir: Path) -> dict[str, str]:
+    """sha256 of every corpus file (articles, metadata.json and the library's tombstones), keyed by path relative
+    to `corpus_dir`; hidden files and folders are not corpus files."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory {corpus_dir} does not exist: pass --corpus DIR")
+    files = {p.relative_to(corpus_dir).as_posix(): _sha256(p) for p in sorted(corpus_dir.rglob("*"))
+             if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES
+             and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)}
+    tombstones = tombstones_path(corpus_dir)
+    if tombstones.is_file():
+        files[f"{STATE_DIR}/{tombstones.name}"] = _sha256(tombstones)
+    return files
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(files: dict[str, str]) -> str:
+    return hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
+
+
+def chunk_key(model: str, chunk: Chunk) -> str:
+    return hashlib.sha1(f"{model}\0{chunk.context}\0{chunk.text}".encode()).hexdigest()
+
+
+def index_status(settings: Settings, model_name: str) -> str | None:
+    """None when the index matches its own recorded corpus and `model_name`, else a short reason it is stale."""
+    try:
+        manifest = load_store(settings.index_dir).manifest
+    except QAError as exc:
+        return str(exc)
+    if manifest.model != model_name:
+        return f"index was built with model {manifest.model}, now {model_name}"
+    corpus = recorded_corpus(manifest, settings.index_dir)
+    if corpus is None:
+        return None  # built from ready-made articles: nothing on disk to compare with
+    if not corpus.is_dir():
+        return f"its corpus {corpus} is gone"
+    if manifest.corpus_fingerprint != fingerprint(corpus_files(corpus)):
+        return f"corpus {corpus} changed since the index was built"
+    return None
+
+
+def settle(settings: Settings, corpus: Path | None = None, model: str | None = None,
+           writing: bool = False) -> Settings:
+    """`settings` with the corpus and model the index at `settings.index_dir` records, where the caller gave none.
+
+    A reader that names another corpus or model than the recorded ones gets an IndexStateError naming both and what
+    to run; a writer (`qa index`) may switch to them, and its previous build is kept. With no index yet, the given
+    (or default) corpus and model are used.
+    """
+    index_dir = settings.index_dir
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexStateError:
+        if not writing:
+            raise
+        manifest = None  # a broken index: the writer builds a new one
+    if manifest is None:
+        return replace(settings, corpus_dir=corpus or settings.corpus_dir, model=model or settings.model)
+    recorded = recorded_corpus(manifest, index_dir)
+    if corpus is not None and recorded is not None and Path(corpus).resolve() != recorded.resolve():
+        if not writing:
+            raise IndexStateError(
+                f"the index at {index_dir} was built from the corpus {recorded}, not {corpus}: leave out --corpus to "
+                f"use it as it is, or index {corpus} into a folder of its own with "
+                f"`qa index --corpus {corpus} --index OTHER_DIR`")
+        log.warning("the index at %s was built from %s; re-indexing it from %s (the previous build is kept)",
+                    index_dir, recorded, corpus)
+    if model is not None and model_id(model) != manifest.model:
+        if not writing:
+            raise IndexStateError(
+                f"the index at {index_dir} was built with model {manifest.model}, not {model}: leave out --model to "
+                f"use it, or re-embed it with `qa index --index {index_dir} --model {model}`")
+        log.warning("the index at %s was built with model %s; re-embedding it with %s", index_dir, manifest.model,
+                    model)
+    return replace(settings, corpus_dir=Path(corpus or recorded or settings.corpus_dir), model=model or manifest.model)
+
+
+def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False,
+                articles: list[Article] | None = None) -> tuple[Store, IndexReport]:
+    """Bring the index at `settings.index_dir` up to date with `settings.corpus_dir` and save it atomically.
+
+    Holds the writer lock (waiting up to `settings.lock_timeout`) and first clears what a killed writer left.
+    `rebuild` re-reads everything without the old build (vectors still come from the embedding cache);
+    `articles` indexes ready-made articles instead of reading the corpus directory (benchmarks use it).
+    """
+    with writer_lock(settings.index_dir, settings.lock_timeout):
+        cleared = clear_debris(settings.index_dir)
+        if cleared:
+            log.warning("removed what an interrupted index run left in %s: %s", settings.index_dir, ", ".join(cleared))
+        return _build(settings, embedder, rebuild, articles)
+
+
+def _build(settings: Settings, embedder: Embedder, rebuild: bool,
+           articles: list[Article] | None) -> tuple[Store, IndexReport]:
+    start = time.perf_counter()
+    problems: list[str] = []
+    deleted = 0
+    corpus_record = ("", "")
+    if articles is None:
+        files = corpus_files(settings.corpus_dir)
+        articles, problems, deleted = _read_corpus(settings.corpus_dir)
+        corpus_record = _corpus_record(settings.corpus_dir, settings.index_dir)
+    else:
+        files = {a.id: hashlib.sha256(repr(a).encode()).hexdigest() for a in articles}
+    old = None if rebuild else _load_previous(settings.index_dir)
+    old_files = old.manifest.files if old else {}
+    chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)
+    keys = [chunk_key(embedder.name, c) for c in chunks]
+    vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
+    counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
+    manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
+                        time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record)
+    store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors),
+                  KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
+    store.path = save_store(store, settings.index_dir)
+    report = IndexReport(
+        added=tuple(sorted(set(files) - set(old_files))),
+        changed=tuple(sorted(f for f in files if f in old_files and files[f] != old_files[f])),
+        removed=tuple(sorted(set(old_files) - set(files))),
+        embedded=embedded, reused=len(chunks) - embedded, seconds=time.perf_counter() - start, counts=counts,
+        problems=tuple(problems), deleted=deleted)
+    log.debug("index %s: %s", settings.index_dir, report.summary())
+    return store, report
+
+
+def _read_corpus(corpus_dir: Path) -> tuple[list[Article], list[str], int]:
+    """The corpus's articles less the deleted ones, a line per skipped file or line, and how many were deleted."""
+    from qa.ingest.load import load_corpus_report
+
+    articles, problems = load_corpus_report(corpus_dir)
+    tombstones = read_tombstones(corpus_dir)
+    kept = [a for a in articles if a.id not in tombstones]
+    return kept, [str(p) for p in problems], len(articles) - len(kept)
+
+
+def _corpus_record(corpus_dir: Path, index_dir: Path) -> tuple[str, str]:
+    """(absolute corpus path, the same relative to the index directory) for the manifest."""
+    absolute = Path(corpus_dir).resolve()
+    return str(absolute), os.path.relpath(absolute, Path(index_dir).resolve())
+
+
+def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: list[str],
+             old: Store | None) -> tuple[np.ndarray, int]:
+    """One vector per chunk: from the old build or the embedding cache when known, else embedded now (and cached).
+    Returns the vectors and how many chunks were embedded."""
+    cache: dict[str, np.ndarray] = {}
+    if old is not None and old.manifest.model == embedder.name:
+        cache = dict(zip(old.chunk_keys, old.vectors, strict=True))
+    with VectorCache(settings.index_dir / CACHE_NAME) as stored:
+        cache.update(stored.get([k for k in keys if k not in cache], embedder.dim))
+        missing = [i for i, k in enumerate(keys) if k not in cache]
+        log.info("embedding %d new chunks (%d cached) with %s", len(missing), len(chunks) - len(missing),
+                 embedder.name)
+        fresh = embedder.embed_passages([_passage(chunks[i]) for i in missing], show_progress=settings.show_progress)
+        crash_point("after-embedding")
+        vectors = np.zeros((len(chunks), embedder.dim), np.float32)
+        for row, i in enumerate(missing):
+            vectors[i] = fresh[row]
+        for i, k in enumerate(keys):
+            if k in cache:
+                vectors[i] = cache[k]
+        stored.put(zip(keys, vectors, strict=True))
+    return vectors, len(missing)
+
+
+def _passage(chunk: Chunk) -> str:
+    return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text
+
+
+def _keyword_text(chunk: Chunk) -> str:
+    return f"{chunk.context} {chunk.text}" if chunk.context else chunk.text
+
+
+def _load_previous(index_dir: Path) -> Store | None:
+    try:
+        return load_store(index_dir)
+    except QAError as exc:
+        if (index_dir / "CURRENT").exists():
+            log.warning("ignoring the old index (%s); building from scratch", exc)
+        return None

@@ -1,0 +1,257 @@
+"""The persistent index: paragraphs, chunks, vectors, the faiss and BM25 indexes, and a versioned manifest.
+
+Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
+`manifest.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss` and `bm25/`.
+A new build is written to a hidden `.tmp-…` folder, renamed, and made live by an atomic rename of `CURRENT`, so a
+writer killed at any point leaves the old index loadable and readers never see a half-written build. The previous
+build is kept beside the live one (the last two), and the next writer clears what a killed one left (`clear_debris`).
+The manifest records the corpus directory and the model an index was built from, so commands that only read an
+index never confuse it with another corpus. `load_store` is the exact inverse of `save_store` and checks the format
+version. Writers hold `qa.index.lock.writer_lock`; this module does not take it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.index.dense import DenseIndex
+from qa.errors import IndexStateError
+from qa.index.bm25 import KeywordIndex
+from qa.schema import Article, Chunk, Paragraph
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+CRASH_ENV = "UNION_QA_CRASH_AT"  # tests only: the writer kills itself (SIGKILL) at the named step of save_store
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from: format, model and dimension, and a fingerprint of every corpus file."""
+
+    format_version: int
+    model: str
+    dim: int
+    corpus_fingerprint: str
+    files: dict[str, str]  # corpus-relative file name -> sha256 of its bytes
+    built_at: str
+    counts: dict[str, int]
+    corpus_dir: str = ""  # absolute path of the corpus directory; "" when built from ready-made articles
+    corpus_rel: str = ""  # the same, relative to the index directory (found again when both move together)
+
+
+@dataclass
+class Store:
+    """A loaded index: records plus the two search structures, row i of each being chunks[i]."""
+
+    manifest: Manifest
+    articles: list[Article]
+    chunks: list[Chunk]
+    chunk_keys: list[str]  # content hash per chunk, the embedding cache key
+    vectors: np.ndarray
+    dense: DenseIndex
+    keyword: KeywordIndex
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.paragraphs = {p.id: p for a in self.articles for p in a.paragraphs}
+
+
+def save_store(store: Store, index_dir: Path) -> Path:
+    """Write `store` as a new build folder under `index_dir` and switch `CURRENT` to it atomically."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    previous = _live_name(index_dir)
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{store.manifest.corpus_fingerprint[:8]}-{uuid.uuid4().hex[:6]}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        _write_build(store, tmp)
+        final = index_dir / name
+        tmp.rename(final)
+        pointer_tmp = index_dir / f".{POINTER}.tmp"
+        with pointer_tmp.open("w", encoding="utf-8") as f:
+            f.write(name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        crash_point("before-pointer-swap")
+        os.replace(pointer_tmp, index_dir / POINTER)  # the single atomic step that makes the new build live
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    crash_point("after-pointer-swap")
+    _remove_old_builds(index_dir, keep={name, previous})
+    return final
+
+
+def crash_point(step: str) -> None:
+    """Kill this process the hard way when the crash tests ask for it at `step` (UNION_QA_CRASH_AT)."""
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def clear_debris(index_dir: Path) -> list[str]:
+    """Remove what a killed writer left (hidden temp builds, a half-written pointer); call under the writer lock."""
+    if not index_dir.is_dir():
+        return []
+    removed = []
+    for path in index_dir.iterdir():
+        if path.name.startswith(".tmp-") or path.name == f".{POINTER}.tmp":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            removed.append(path.name)
+    return removed
+
+
+def _write_build(store: Store, folder: Path) -> None:
+    _write_json(folder / "articles.json", [_article_row(a) for a in store.articles])
+    _write_jsonl(folder / "paragraphs.jsonl", [asdict(p) for a in store.articles for p in a.paragraphs])
+    keyed = zip(store.chunks, store.chunk_keys, strict=True)
+    _write_jsonl(folder / "chunks.jsonl", [asdict(c) | {"key": k} for c, k in keyed])
+    _write_vectors(folder / "vectors.npy", store.vectors)
+    store.dense.save(folder / "dense.faiss")
+    (folder / "bm25").mkdir()
+    store.keyword.save(folder / "bm25")
+    crash_point("before-manifest")
+    _write_json(folder / "manifest.json", asdict(store.manifest))  # written last: a build without it is incomplete
+
+
+def _write_vectors(path: Path, vectors: np.ndarray) -> None:
+    """`np.save` in two halves through a memory map (the crash tests stop it between them)."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=vectors.dtype, shape=vectors.shape)
+    half = len(vectors) // 2
+    out[:half] = vectors[:half]
+    out.flush()
+    crash_point("mid-vectors")
+    out[half:] = vectors[half:]
+    out.flush()
+    del out
+
+
+def load_store(index_dir: Path) -> Store:
+    """Load the live build of `index_dir`; raise IndexStateError saying what to do when it is missing or broken.
+
+    A build that a writer prunes while it is being read (two newer builds went live meanwhile) is read again from
+    the new `CURRENT`."""
+    for attempt in range(3):
+        folder = current_build(index_dir)
+        manifest = load_manifest(folder, index_dir)
+        try:
+            return _read_build(folder, manifest)
+        except FileNotFoundError:
+            if attempt == 2 or current_build(index_dir) == folder:
+                raise IndexStateError(f"the index at {index_dir} is missing files of {folder.name}: "
+                                      "run `qa index --rebuild`") from None
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise IndexStateError(f"the index at {index_dir} is corrupted ({type(exc).__name__}: {exc}): "
+                                  "run `qa index --rebuild`") from exc
+    raise AssertionError("unreachable")
+
+
+def _read_build(folder: Path, manifest: Manifest) -> Store:
+    paragraphs: dict[str, list[Paragraph]] = {}
+    for row in _read_jsonl(folder / "paragraphs.jsonl"):
+        paragraphs.setdefault(row["article_id"], []).append(Paragraph(**row))
+    articles = [Article(**row, paragraphs=tuple(paragraphs.get(row["id"], ())))
+                for row in json.loads((folder / "articles.json").read_text(encoding="utf-8"))]
+    rows = _read_jsonl(folder / "chunks.jsonl")
+    keys = [row.pop("key") for row in rows]
+    chunks = [Chunk(**row) for row in rows]
+    vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+    dense, keyword = DenseIndex.load(folder / "dense.faiss"), KeywordIndex.load(folder / "bm25")
+    if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors, {len(dense)} dense and "
+                         f"{len(keyword)} keyword rows")
+    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder)
+
+
+def current_build(index_dir: Path) -> Path:
+    """The live build folder named by `CURRENT`."""
+    pointer = index_dir / POINTER
+    if not pointer.exists():
+        raise IndexStateError(f"no index at {index_dir}: run `qa index --index {index_dir}` first")
+    folder = index_dir / pointer.read_text(encoding="utf-8").strip()
+    if not (folder / "manifest.json").exists():
+        raise IndexStateError(f"the index at {index_dir} points to a missing build ({folder.name}): "
+                              "run `qa index --rebuild`")
+    return folder
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    """The live build's manifest, or None when `index_dir` holds no index; IndexStateError when it is broken."""
+    if not (Path(index_dir) / POINTER).exists():
+        return None
+    return load_manifest(current_build(index_dir), index_dir)
+
+
+def load_manifest(folder: Path, index_dir: Path) -> Manifest:
+    try:
+        manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexStateError(
+            f"the index at {index_dir} is incomplete or corrupted ({exc}): run `qa index --rebuild`") from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexStateError(f"the index at {index_dir} has format {manifest.format_version}, this version reads "
+                              f"{FORMAT_VERSION}: run `qa index --rebuild`")
+    return manifest
+
+
+def recorded_corpus(manifest: Manifest, index_dir: Path) -> Path | None:
+    """The corpus directory `manifest` was built from: its absolute path, else the same place relative to the
+    index (a checkout that moved); None when the index was built from ready-made articles."""
+    if not manifest.corpus_dir:
+        return None
+    absolute = Path(manifest.corpus_dir)
+    if not absolute.is_dir() and manifest.corpus_rel:
+        moved = (Path(index_dir) / manifest.corpus_rel).resolve()
+        if moved.is_dir():
+            return moved
+    return absolute
+
+
+def _live_name(index_dir: Path) -> str:
+    pointer = index_dir / POINTER
+    return pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
+    """Delete builds other than `keep` (the new one and the one it replaced)."""
+    for old in index_dir.iterdir():
+        if old.is_dir() and old.name not in keep and old.name.startswith("build-"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _article_row(article: Article) -> dict:
+    row = asdict(article)
+    del row["paragraphs"]
+    return row
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,202 @@
+"""Index round trip, incremental add/remove/edit, and clear errors on corrupted or mismatched indexes."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qa.api import QA
+from qa.index.embed import HashingEmbedder
+from qa.errors import IndexStateError
+from qa.index.indexer import build_index, index_status
+from qa.index.store import load_store
+
+
+class CountingEmbedder(HashingEmbedder):
+    """Hashing embedder that records how many passages it embedded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passages = 0
+
+    def embed_passages(self, texts, show_progress=False):
+        self.passages += len(texts)
+        return super().embed_passages(texts)
+
+
+def test_round_trip_keeps_records_and_vectors(tiny_settings):
+    store, report = build_index(tiny_settings, HashingEmbedder())
+    loaded = load_store(tiny_settings.index_dir)
+    assert loaded.manifest == store.manifest
+    assert loaded.articles == store.articles
+    assert loaded.chunks == store.chunks
+    assert np.array_equal(loaded.vectors, store.vectors)
+    assert report.counts["paragraphs"] == len(loaded.paragraphs) > 0
+    assert index_status(tiny_settings, "hashing") is None
+
+
+def test_incremental_add_edit_remove_embeds_only_new_text(tiny_settings):
+    corpus = tiny_settings.corpus_dir
+    emb = CountingEmbedder()
+    build_index(tiny_settings, emb)
+    first = emb.passages
+    assert first > 0
+    _, report = build_index(tiny_settings, emb)  # nothing changed
+    assert emb.passages == first and report.embedded == 0
+
+    row = {"id": "jb", "title": "江北区总工会打造职工服务自选超市", "text": "共有104个项目参赛。"}
+    (corpus / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    store, report = build_index(tiny_settings, emb)
+    assert report.added == ("jiangbei.jsonl",) and report.embedded == emb.passages - first == 1
+    assert any("104个项目" in p.text for p in store.paragraphs.values())
+
+    row["text"] = "共有105个项目参赛。"
+    (corpus / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    store, report = build_index(tiny_settings, emb)
+    assert report.changed == ("jiangbei.jsonl",) and report.embedded == 1
+    texts = [p.text for p in store.paragraphs.values()]
+    assert any("105个项目" in t for t in texts) and not any("104个项目" in t for t in texts)
+
+    (corpus / "wushan.jsonl").unlink()
+    store, report = build_index(tiny_settings, emb)
+    assert report.removed == ("wushan.jsonl",) and report.embedded == 0
+    assert not any("巫山" in p.text for p in store.paragraphs.values())
+    assert len(store.chunks) == len(store.vectors) == len(store.dense) == len(store.keyword)
+
+
+def test_incremental_result_equals_full_rebuild(tiny_settings):
+    build_index(tiny_settings, HashingEmbedder())
+    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
+    incremental, _ = build_index(tiny_settings, HashingEmbedder())
+    full, _ = build_index(tiny_settings, HashingEmbedder(), rebuild=True)
+    assert incremental.chunks == full.chunks
+    assert np.array_equal(incremental.vectors, full.vectors)
+
+
+def test_missing_index_says_what_to_do(tmp_path):
+    with pytest.raises(IndexStateError, match="qa index"):
+        load_store(tmp_path / "nothing")
+
+
+def test_corrupted_index_gives_clear_error(tiny_settings):
+    store, _ = build_index(tiny_settings, HashingEmbedder())
+    (store.path / "vectors.npy").write_bytes(b"not numpy")
+    with pytest.raises(IndexStateError, match="rebuild"):
+        load_store(tiny_settings.index_dir)
+    (store.path / "manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(IndexStateError, match="rebuild"):
+        load_store(tiny_settings.index_dir)
+
+
+def test_model_mismatch_gives_clear_error(tiny_settings):
+    build_index(tiny_settings, HashingEmbedder())
+    store = load_store(tiny_settings.index_dir)
+    other = HashingEmbedder()
+    other.name = "some-other-model"
+    with pytest.raises(IndexStateError, match="some-other-model.*qa index --rebuild"):
+        QA(store, other, tiny_settings)
+    assert "model" in index_status(tiny_settings, "some-other-model")
+
+
+def test_crash_during_build_leaves_old_index_usable(tiny_settings, monkeypatch):
+    store, _ = build_index(tiny_settings, HashingEmbedder())
+    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("qa.index.dense.DenseIndex.save", boom)
+    with pytest.raises(OSError):
+        build_index(tiny_settings, HashingEmbedder())
+    survivor = load_store(tiny_settings.index_dir)
+    assert survivor.manifest == store.manifest
+    assert not [p for p in tiny_settings.index_dir.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_hybrid_search_finds_the_paragraph(tiny_settings):
+    qa = QA.open(replace(tiny_settings), HashingEmbedder())
+    hits = qa.search("沙坪坝区建了多少个工会驿站？", k=3)
+    assert hits and "174" in hits[0].paragraph.text
+    assert hits[0].paragraph.id.endswith("#p1")
+    traditional = qa.search("沙坪壩區建了多少個工會驛站？", k=3)
+    assert traditional[0].paragraph.id == hits[0].paragraph.id
+
+
+def test_the_embedding_cache_survives_a_rebuild(tiny_settings):
+    emb = CountingEmbedder()
+    build_index(tiny_settings, emb)
+    first = emb.passages
+    _, report = build_index(tiny_settings, emb, rebuild=True)
+    assert emb.passages == first and report.embedded == 0 and report.reused > 0
+    (tiny_settings.corpus_dir / "wushan.jsonl").rename(tiny_settings.corpus_dir / "wushan.bak")
+    build_index(tiny_settings, emb)
+    build_index(tiny_settings, emb)  # two builds later the one holding wushan's vectors is gone...
+    (tiny_settings.corpus_dir / "wushan.bak").rename(tiny_settings.corpus_dir / "wushan.jsonl")
+    _, report = build_index(tiny_settings, emb)
+    assert report.embedded == 0 and emb.passages == first  # ...but the cache still has them
+
+
+def test_the_manifest_records_the_corpus_and_staleness_follows_it(tiny_settings, tmp_path):
+    store, _ = build_index(tiny_settings, HashingEmbedder())
+    assert store.manifest.corpus_dir == str(tiny_settings.corpus_dir.resolve())
+    assert store.manifest.corpus_rel == "../corpus"
+    other = replace(tiny_settings, corpus_dir=tmp_path / "elsewhere")  # the settings' corpus is not what counts
+    assert index_status(other, "hashing") is None
+    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
+    assert "changed" in index_status(other, "hashing")
+
+
+def test_settle_takes_the_recorded_corpus_and_model_and_refuses_a_different_one(tiny_settings, tmp_path, caplog):
+    from qa.index.indexer import settle
+    from qa.settings import Settings
+
+    fresh = replace(Settings(), index_dir=tiny_settings.index_dir)
+    assert settle(fresh, tmp_path / "c", "hashing").corpus_dir == tmp_path / "c"  # no index yet: as given
+    build_index(tiny_settings, HashingEmbedder())
+    settled = settle(fresh)
+    assert settled.corpus_dir.resolve() == tiny_settings.corpus_dir.resolve() and settled.model == "hashing"
+    assert settle(fresh, tiny_settings.corpus_dir, "hashing").corpus_dir == tiny_settings.corpus_dir
+    with pytest.raises(IndexStateError, match="built from the corpus .* not .*other.*OTHER_DIR"):
+        settle(fresh, tmp_path / "other")
+    with pytest.raises(IndexStateError, match="built with model hashing, not multilingual-e5-small"):
+        settle(fresh, model="multilingual-e5-small")
+    with caplog.at_level("WARNING"):
+        assert settle(fresh, tmp_path / "other", writing=True).corpus_dir == tmp_path / "other"
+    assert "previous build is kept" in caplog.text
+
+
+def test_a_moved_checkout_finds_its_corpus_again(tiny_settings, tmp_path):
+    import shutil
+
+    from qa.index.indexer import settle
+    from qa.settings import Settings
+
+    build_index(tiny_settings, HashingEmbedder())
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("corpus", "index"):
+        shutil.move(tmp_path / name, moved / name)
+    settled = settle(replace(Settings(), index_dir=moved / "index"))
+    assert settled.corpus_dir == (moved / "corpus").resolve()
+    assert index_status(settled, "hashing") is None
+
+
+def test_open_builds_only_a_missing_index(tiny_settings):
+    emb = CountingEmbedder()
+    qa = QA.open(tiny_settings, emb)
+    assert emb.passages > 0 and qa.stale is None
+    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
+    before = emb.passages
+    qa = QA.open(tiny_settings, emb)
+    assert emb.passages == before and "changed" in qa.stale
+    assert any(a.id == "ws" for a in qa.store.articles)  # answered from the index as it is
+
+
+def test_an_open_qa_follows_a_build_made_by_another_writer(tiny_settings):
+    qa = QA.open(tiny_settings, HashingEmbedder())
+    row = {"id": "jb", "title": "江北区总工会", "text": "江北区总工会推出职工服务项目104个。"}
+    (tiny_settings.corpus_dir / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+    build_index(tiny_settings, HashingEmbedder())  # as `qa index` or a second UI would
+    answer = qa.ask("江北区总工会推出了多少个职工服务项目？")
+    assert answer.found and "104" in answer.text
