@@ -15,17 +15,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from qa.errors import QAError
 from qa.index.embed import Embedder, load_embedder
 from qa.index.indexer import IndexReport, build_index, index_status, settle
 from qa.index.store import Store, current_build, load_store, read_manifest
 from qa.query.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
-from qa.retrieve.retriever import Retriever
+from qa.retrieve.retriever import Retriever, rrf
 from qa.schema import Answer, Hit
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.query.english import Lexicon
+    from qa.query.question import Question
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +104,9 @@ class QA:
         """Answer `question` (a follow-up is resolved against `history` first) with citations.
 
         The question is cleaned first (`qa.query.limits`); an empty one or one over MAX_QUESTION_CHARS gets a refusal
-        that says so, without any search.
+        that says so, without any search. Then, once each: the follow-up is made standalone, the question analysed,
+        embedded and searched (an English one also with its Chinese words), the evidence gathered, and composed.
         """
-        from qa.answer.compose import compose_answer
         from qa.query.followup import resolve_followup
 
         start = time.perf_counter()
@@ -112,10 +119,50 @@ class QA:
                           latency_ms=(time.perf_counter() - start) * 1000.0)
         retriever = self.live()  # one index for the whole answer, even if a writer swaps it meanwhile
         resolved = resolve_followup(question, clean_history(normalize_history(history)))
-        hits = retriever.search(resolved, k or self.settings.top_k, mode)
-        answer = compose_answer(resolved, hits, retriever)
+        q = self._analyze(resolved, retriever)
+        xq = retriever.query_vector(resolved)
+        hits = retriever.search(resolved, k or self.settings.top_k, mode, xq)
+        if q.english:
+            hits = _with_glossary_hits(resolved, hits, retriever, retriever.lexicon())
+        answer = self._compose(q, hits, retriever, xq)
         return replace(answer, question=question, resolved_question=resolved,
                        latency_ms=(time.perf_counter() - start) * 1000.0)
+
+    def answer_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
+        """The answer composed from given `hits` (benchmarks compare retrievers this way)."""
+        retriever = self.live()
+        return self._compose(self._analyze(question, retriever), hits, retriever, retriever.query_vector(question))
+
+    @staticmethod
+    def _analyze(text: str, retriever: Retriever) -> Question:
+        from qa.query.question import analyze_question, is_english
+
+        return analyze_question(text, retriever.lexicon() if is_english(text) else None)
+
+    def _compose(self, q: Question, hits: Sequence[Hit], retriever: Retriever, xq: np.ndarray) -> Answer:
+        from qa.answer.compose import compose
+        from qa.answer.evidence import gather
+
+        config = self.settings.composer
+        return compose(q, gather(q, hits, retriever.store, retriever.embedder, xq, config), config)
+
+
+def _with_glossary_hits(question: str, hits: list[Hit], retriever: Retriever, lexicon: Lexicon) -> list[Hit]:
+    """An English question is also searched with the Chinese words of its places and key words (BM25 matches
+    nothing in English), and both rankings are fused (RRF)."""
+    from qa.query.question import search_query
+
+    query = search_query(question, lexicon)
+    if query == question:
+        return hits
+    try:
+        extra = retriever.search(query, max(len(hits), 10))
+    except Exception as exc:  # noqa: BLE001 - widening the evidence is optional
+        log.warning("glossary search failed (%s)", exc)
+        return hits
+    by_id = {h.paragraph.id: h for h in [*extra, *hits]}
+    fused = rrf([[h.paragraph.id for h in hits], [h.paragraph.id for h in extra]])
+    return [replace(by_id[pid], score=score) for pid, score in fused]
 
 
 def normalize_history(history: list[Any] | None) -> list[dict[str, str]]:

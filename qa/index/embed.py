@@ -25,6 +25,7 @@ class Embedder(Protocol):
     """Turns texts into unit vectors; `name` identifies the model in the index manifest."""
 
     name: str
+    model_id: str  # what the model is, whatever path it was read from (composer floors are keyed by it)
     dim: int
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
@@ -47,6 +48,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # the library raises many kinds; all mean the same to the user
             raise ModelError(f"cannot load the embedding model at {path}: {exc}") from exc
         self.name = name
+        self.model_id = read_model_id(path, name)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         prompts = dict(getattr(self.model, "prompts", None) or {})
@@ -74,7 +76,7 @@ class HashingEmbedder:
     """Keyword embedder without weights: hashed jieba tokens and character bigrams, L2-normalised."""
 
     def __init__(self, dim: int = 512) -> None:
-        self.name, self.dim = "hashing", dim
+        self.name, self.model_id, self.dim = "hashing", "hashing", dim
 
     def _vector(self, text: str) -> np.ndarray:
         from qa.index.tokens import normalize, tokenize
@@ -95,7 +97,19 @@ class HashingEmbedder:
         return self.embed_queries(texts)
 
 
-def model_id(model: str) -> str:
+def read_model_id(path: Path, default: str) -> str:
+    """The id a model directory declares (`union_qa_model.json`, written by qa.index.e5convert), else `default`."""
+    import json
+
+    from qa.index.e5convert import MODEL_ID_FILE
+
+    try:
+        return str(json.loads((path / MODEL_ID_FILE).read_text(encoding="utf-8"))["model_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
+def model_name(model: str) -> str:
     """The name an index manifest records for `model`: the built-in names as they are, a directory resolved."""
     return model if model in ("hashing", DEFAULT_MODEL) else str(Path(model).expanduser().resolve())
 
@@ -114,5 +128,5 @@ def load_embedder(settings: Settings) -> Embedder:
     if not path.is_dir():
         raise ModelError(f"model {settings.model!r} is neither {DEFAULT_MODEL!r}, 'hashing' nor a local directory; "
                          "pass a sentence-transformers model directory with --model")
-    return SentenceTransformerEmbedder(path.resolve(), model_id(settings.model), settings.query_prompt,
+    return SentenceTransformerEmbedder(path.resolve(), model_name(settings.model), settings.query_prompt,
                                        settings.passage_prompt, settings.batch_size)

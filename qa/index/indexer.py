@@ -21,7 +21,7 @@ import numpy as np
 from qa.ingest.catalog import STATE_DIR, read_tombstones, tombstones_path
 from qa.ingest.chunk import chunk_paragraphs
 from qa.index.dense import DenseIndex
-from qa.index.embed import Embedder, model_id
+from qa.index.embed import Embedder, model_name
 from qa.errors import CorpusError, IndexStateError, QAError
 from qa.index.bm25 import KeywordIndex
 from qa.index.lock import writer_lock
@@ -145,7 +145,7 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
                 f"`qa index --corpus {corpus} --index OTHER_DIR`")
         log.warning("the index at %s was built from %s; re-indexing it from %s (the previous build is kept)",
                     index_dir, recorded, corpus)
-    if model is not None and model_id(model) != manifest.model:
+    if model is not None and model_name(model) != manifest.model:
         if not writing:
             raise IndexStateError(
                 f"the index at {index_dir} was built with model {manifest.model}, not {model}: leave out --model to "
@@ -189,7 +189,8 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
-                        time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record)
+                        time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
+                        model_id=embedder.model_id)
     store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors),
                   KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
     store.path = save_store(store, settings.index_dir)

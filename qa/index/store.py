@@ -49,6 +49,7 @@ class Manifest:
     counts: dict[str, int]
     corpus_dir: str = ""  # absolute path of the corpus directory; "" when built from ready-made articles
     corpus_rel: str = ""  # the same, relative to the index directory (found again when both move together)
+    model_id: str = ""  # what the model is (e5 read from any path: multilingual-e5-small); "" in older indexes
 
 
 @dataclass
@@ -66,6 +67,18 @@ class Store:
 
     def __post_init__(self) -> None:
         self.paragraphs = {p.id: p for a in self.articles for p in a.paragraphs}
+        self.chunk_rows: dict[str, list[int]] = {}  # paragraph id -> its chunks' rows
+        for i, chunk in enumerate(self.chunks):
+            self.chunk_rows.setdefault(chunk.paragraph_id, []).append(i)
+        self._articles = {a.id: a for a in self.articles}
+
+    @property
+    def model_id(self) -> str:
+        """The embedding model's id (older indexes: the model name they recorded)."""
+        return self.manifest.model_id or self.manifest.model
+
+    def article(self, article_id: str) -> Article | None:
+        return self._articles.get(article_id)
 
 
 def save_store(store: Store, index_dir: Path) -> Path:

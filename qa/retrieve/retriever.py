@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "bm25", "dense")
-QUERY_CACHE = 64  # recent query vectors kept: search and answer scoring embed the same question
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
@@ -48,7 +46,10 @@ def fold_to_paragraphs(chunk_rows: Sequence[int], chunk_paragraph_ids: Sequence[
 
 
 class Retriever:
-    """Searches one loaded Store with one embedder; `search` returns ranked paragraph Hits."""
+    """Searches one loaded Store with one embedder; `search` returns ranked paragraph Hits.
+
+    It keeps no per-query state: concurrent handlers may share it. The English lexicon of its paragraphs is built
+    once, on first use, under a lock."""
 
     def __init__(self, store: Store, embedder: Embedder, candidates: int = 50, rrf_k: int = 60) -> None:
         if store.manifest.model != embedder.name:
@@ -58,30 +59,12 @@ class Retriever:
             raise ValueError(f"candidates and rrf_k must be >= 1, got {candidates}, {rrf_k}")
         self.store, self.embedder, self.candidates, self.rrf_k = store, embedder, candidates, rrf_k
         self._chunk_pids = [c.paragraph_id for c in store.chunks]
-        self._rows: dict[str, list[int]] = {}
-        for i, pid in enumerate(self._chunk_pids):
-            self._rows.setdefault(pid, []).append(i)
-        # concurrent UI handlers share one Retriever: the query-vector cache and the lexicon are built under locks
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._queries_lock = threading.Lock()
         self._lexicon: Lexicon | None = None
         self._lexicon_lock = threading.Lock()
 
     def query_vector(self, query: str) -> np.ndarray:
-        """The embedded query; the latest QUERY_CACHE are kept (search and answer scoring embed the same one)."""
-        text = to_simplified(query)
-        with self._queries_lock:
-            vector = self._queries.get(text)
-            if vector is not None:
-                self._queries.move_to_end(text)
-                return vector
-        vector = self.embedder.embed_queries([text])[0]
-        vector.setflags(write=False)
-        with self._queries_lock:
-            self._queries[text] = vector
-            while len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
-        return vector
+        """The embedded query (traditional characters read as simplified)."""
+        return self.embedder.embed_queries([to_simplified(query)])[0]
 
     def lexicon(self) -> Lexicon:
         """The English → corpus-word lexicon of this store's paragraphs (built on first use, about a second)."""
@@ -93,15 +76,9 @@ class Retriever:
                 self._lexicon = Lexicon.build([*(p.text for p in self.store.paragraphs.values()), *titles])
             return self._lexicon
 
-    def forget_query(self) -> None:
-        """Drop the kept query vectors (benchmarks time the embedding of every query)."""
-        with self._queries_lock:
-            self._queries.clear()
-
-    def dense_ranking(self, query: str) -> tuple[list[str], dict[str, float]]:
-        """Paragraph ids by cosine of their best chunk, with those cosines."""
-        xq = self.query_vector(query)[None, :]
-        D, I = self.store.dense.search(xq, self.candidates)
+    def dense_ranking(self, xq: np.ndarray) -> tuple[list[str], dict[str, float]]:
+        """Paragraph ids by cosine of their best chunk with the query vector `xq`, with those cosines."""
+        D, I = self.store.dense.search(xq[None, :], self.candidates)
         ids = fold_to_paragraphs(I[0].tolist(), self._chunk_pids)
         best: dict[str, float] = {}
         for d, i in zip(D[0].tolist(), I[0].tolist(), strict=True):
@@ -113,13 +90,18 @@ class Retriever:
         _, rows = self.store.keyword.search(expand_query(query), self.candidates)
         return fold_to_paragraphs(rows.tolist(), self._chunk_pids)
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
-        """Top `k` paragraphs for `query`; mode is hybrid (RRF of both), bm25 or dense."""
+    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+               query_vector: np.ndarray | None = None) -> list[Hit]:
+        """Top `k` paragraphs for `query`; mode is hybrid (RRF of both), bm25 or dense. `query_vector` is the query
+        already embedded (`query_vector(query)`), when the caller has it."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if not query.strip() or not self.store.chunks:
             return []
-        dense_ids, cosines = self.dense_ranking(query) if mode != "bm25" else ([], {})
+        if mode != "bm25":
+            dense_ids, cosines = self.dense_ranking(self.query_vector(query) if query_vector is None else query_vector)
+        else:
+            dense_ids, cosines = [], {}
         bm25_ids = self.bm25_ranking(query) if mode != "dense" else []
         dense_rank = {pid: r for r, pid in enumerate(dense_ids, start=1)}
         bm25_rank = {pid: r for r, pid in enumerate(bm25_ids, start=1)}
@@ -131,12 +113,3 @@ class Retriever:
             fused = rrf([dense_ids, bm25_ids], self.rrf_k)
         return [Hit(self.store.paragraphs[pid], float(score), dense_rank.get(pid), bm25_rank.get(pid))
                 for pid, score in fused[:k]]
-
-    def cosine(self, query: str, paragraph_ids: Sequence[str]) -> np.ndarray:
-        """Cosine between the query and the best chunk of each paragraph (for answer scoring)."""
-        xq = self.query_vector(query)
-        out = np.zeros(len(paragraph_ids), np.float32)
-        for j, pid in enumerate(paragraph_ids):
-            rows = self._rows.get(pid)
-            out[j] = float(np.max(self.store.vectors[rows] @ xq)) if rows else 0.0
-        return out

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import compose_text
 
-from qa.answer.compose import ENGLISH_NOTE, compose_answer, sentence_spans, trim, unsupported_numbers
+from qa.answer.config import ComposerConfig
+from qa.answer.render import ENGLISH_NOTE, trim, unsupported_numbers
+from qa.answer.scoring import sentence_spans
 from qa.query.question import analyze_question
 from qa.schema import Hit, Paragraph
 
@@ -43,29 +46,29 @@ def cited(answer) -> list[str]:
 
 
 def test_number_question_picks_the_sentence_with_the_number_and_unit():
-    answer = compose_answer("沙坪坝区建了多少个工会驿站？", hits_for("ws", "spb#p2", "spb#p1"))
+    answer = compose_text("沙坪坝区建了多少个工会驿站？", hits_for("ws", "spb#p2", "spb#p1"))
     assert answer.found
     assert "174个" in answer.text and cited(answer) == ["spb#p1"]
     assert answer.text.endswith("[1]")
 
 
 def test_number_question_prefers_the_asked_unit_and_noun():
-    answer = compose_answer("巫山县发展了多少名新就业形态劳动者会员？", hits_for("ws"))
+    answer = compose_text("巫山县发展了多少名新就业形态劳动者会员？", hits_for("ws"))
     assert "4896人" in answer.text
 
 
 def test_followup_style_question_finds_the_subordinate_fact():
-    answer = compose_answer("沙坪坝区建了工会驿站 其中多少个智能化升级了？", hits_for("spb#p1", "spb#p2", "spb#p5"))
+    answer = compose_text("沙坪坝区建了工会驿站 其中多少个智能化升级了？", hits_for("spb#p1", "spb#p2", "spb#p5"))
     assert answer.found and "24个" in answer.text and cited(answer) == ["spb#p5"]
 
 
 def test_date_question_returns_the_dated_sentence():
-    answer = compose_answer("重庆市电力行业产教融合联盟是什么时候组建的？", hits_for("spb#p1", "cq"))
+    answer = compose_text("重庆市电力行业产教融合联盟是什么时候组建的？", hits_for("spb#p1", "cq"))
     assert answer.found and "2023年5月" in answer.text and cited(answer) == ["cq#p3"]
 
 
 def test_list_question_returns_the_enumeration():
-    answer = compose_answer("江北区的提升职工生活品质项目竞赛涉及哪些方面？", hits_for("jb", "spb#p1"))
+    answer = compose_text("江北区的提升职工生活品质项目竞赛涉及哪些方面？", hits_for("jb", "spb#p1"))
     assert answer.found and cited(answer)[0] == "jb#p2"
     assert "技能提升、文化活动" in answer.text
 
@@ -76,7 +79,7 @@ def test_list_question_returns_the_enumeration():
     ("2025年沙坪坝区建了多少个工会驿站？", "2025"),
 ])
 def test_refuses_when_the_asked_place_or_year_is_in_no_hit(question, absent):
-    answer = compose_answer(question, hits_for("spb#p1"))
+    answer = compose_text(question, hits_for("spb#p1"))
     assert not answer.found and answer.citations == ()
     assert answer.text.startswith("根据现有资料，没有找到关于")
     assert any(absent in note for note in answer.notes)
@@ -84,42 +87,42 @@ def test_refuses_when_the_asked_place_or_year_is_in_no_hit(question, absent):
 
 
 def test_refuses_when_the_place_is_present_but_not_with_the_asked_fact():
-    answer = compose_answer("江北区建了多少个工会驿站？", hits_for("jb", "spb#p1"))
+    answer = compose_text("江北区建了多少个工会驿站？", hits_for("jb", "spb#p1"))
     assert not answer.found
 
 
 def test_refuses_an_unmentioned_amount():
-    answer = compose_answer("沙坪坝区工会驿站的建设补助是多少元？", hits_for("spb#p1", "spb#p2"))
+    answer = compose_text("沙坪坝区工会驿站的建设补助是多少元？", hits_for("spb#p1", "spb#p2"))
     assert not answer.found
 
 
 def test_refuses_off_topic_questions():
     for question in ("今天天气怎么样？", "推荐一部好看的电影"):
-        answer = compose_answer(question, hits_for("spb#p1"))
+        answer = compose_text(question, hits_for("spb#p1"))
         assert not answer.found and answer.citations == ()
 
 
 def test_no_hits_is_not_found():
-    answer = compose_answer("沙坪坝区建了多少个工会驿站？", [])
+    answer = compose_text("沙坪坝区建了多少个工会驿站？", [])
     assert not answer.found and answer.hits == ()
 
 
 def test_traditional_and_full_width_input():
-    answer = compose_answer("沙坪壩區建了多少個工會驛站？", hits_for("ws", "spb#p1"))
+    answer = compose_text("沙坪壩區建了多少個工會驛站？", hits_for("ws", "spb#p1"))
     assert answer.found and "174个" in answer.text
-    answer = compose_answer("２０２３年５月組建了什麼聯盟？", hits_for("spb#p1", "cq"))
+    answer = compose_text("２０２３年５月組建了什麼聯盟？", hits_for("spb#p1", "cq"))
     assert answer.found and cited(answer) == ["cq#p3"]
 
 
 def test_english_question_quotes_the_chinese_source_with_a_note():
-    answer = compose_answer("How many trade union stations did Shapingba District build?", hits_for("spb#p1"))
+    answer = compose_text("How many trade union stations did Shapingba District build?", hits_for("spb#p1"))
     assert answer.found and "174个" in answer.text and ENGLISH_NOTE in answer.notes
-    refused = compose_answer("How many trade union stations did Beijing build?", hits_for("spb#p1"))
+    refused = compose_text("How many trade union stations did Beijing build?", hits_for("spb#p1"))
     assert not refused.found
 
 
 def test_citation_spans_point_at_the_supporting_sentence():
-    answer = compose_answer("沙坪坝区建了工会驿站 其中多少个智能化升级了？", hits_for("spb#p5"))
+    answer = compose_text("沙坪坝区建了工会驿站 其中多少个智能化升级了？", hits_for("spb#p5"))
     citation = answer.citations[0]
     assert citation.sentence == "优选24个驿站升级改造,增加智能门禁、AI智能监控、智能语音广播等功能。"
     assert citation.paragraph.text[citation.start : citation.end] == citation.sentence
@@ -129,7 +132,7 @@ def test_every_answer_number_occurs_in_its_cited_paragraph():
     questions = ["沙坪坝区建了多少个工会驿站？", "巫山县建立了多少个新就业形态工会组织？",
                  "重庆市电力行业产教融合联盟是什么时候组建的？", "江北区的项目竞赛共有多少个项目参赛？"]
     for question in questions:
-        answer = compose_answer(question, hits_for())
+        answer = compose_text(question, hits_for())
         assert answer.found, question
         for sentence in re.findall(r"[^\[\]]+\[\d+\]", answer.text):
             n = int(re.search(r"\[(\d+)\]", sentence).group(1))
@@ -154,9 +157,9 @@ def test_sentence_spans_are_offsets_into_the_text():
 def test_trim_keeps_the_fact_clause_and_its_subject():
     q = analyze_question("沙坪坝区建了多少个工会驿站？")
     long = PARAGRAPHS[0].text
-    short = trim(q, long, 40)
+    short = trim(q, long, 40, ComposerConfig())
     assert short.startswith("沙坪坝区总工会") and "……" in short and short.endswith("建成工会驿站174个。")
-    assert trim(q, long, 200) == long
+    assert trim(q, long, 200, ComposerConfig()) == long
 
 
 MEASURES = [para("m", n, text, SPB) for n, text in enumerate([
@@ -171,36 +174,36 @@ MEASURES = [para("m", n, text, SPB) for n, text in enumerate([
 def test_list_question_over_numbered_paragraphs_lists_each_lead_sentence():
     hits = [Hit(p, 1.0 / (60 + r), r, r) for r, p in enumerate([MEASURES[2], MEASURES[0], MEASURES[1], MEASURES[3],
                                                                   MEASURES[4]], start=1)]
-    answer = compose_answer("沙坪坝区总工会建驿站的五项举措包括哪些？", hits)
+    answer = compose_text("沙坪坝区总工会建驿站的五项举措包括哪些？", hits)
     assert answer.text == "一是“一张图”谋划。[1]二是“差异化”补贴。[2]三是“低成本”运行。[3]"
     assert cited(answer) == ["m#p2", "m#p3", "m#p4"]
     assert [c.sentence for c in answer.citations] == ["一是“一张图”谋划。", "二是“差异化”补贴。", "三是“低成本”运行。"]
 
 
 def test_keyword_only_query_is_answered():
-    answer = compose_answer("巫山县 新就业形态工会组织 数量", hits_for("ws"))
+    answer = compose_text("巫山县 新就业形态工会组织 数量", hits_for("ws"))
     assert answer.found and "41个" in answer.text
 
 
 def test_chinese_numeral_quantity_needs_the_asked_noun_next_to_it():
     p = para("bj", 1, "此次活动是推进“四个提升”的举措之一,“四个提升”即工会驿站服务品质全面提升。",
              "北京丰台区总开展活动")
-    refused = compose_answer("北京丰台区建了多少个工会驿站？", [Hit(p, 1.0)])
+    refused = compose_text("北京丰台区建了多少个工会驿站？", [Hit(p, 1.0)])
     assert not refused.found
-    answer = compose_answer("沙坪坝区总工会有几项举措？", [Hit(MEASURES[0], 1.0)])
+    answer = compose_text("沙坪坝区总工会有几项举措？", [Hit(MEASURES[0], 1.0)])
     assert answer.found and "五项举措" in answer.text
 
 
 def test_person_question_finds_the_named_role():
     p = para("x", 1, "近日,重庆市总工会召开座谈会。重庆市总工会党组书记、副主席余季平在座谈会上讲话。", "座谈会")
-    answer = compose_answer("谁在重庆市总工会座谈会上讲话？", [Hit(p, 1.0)])
+    answer = compose_text("谁在重庆市总工会座谈会上讲话？", [Hit(p, 1.0)])
     assert answer.found and "余季平" in answer.text
 
 
 def test_adjacent_sentences_of_one_paragraph_share_one_citation():
     p = para("w", 1, "沙坪坝区总工会为什么建驿站？为了让户外劳动者有歇脚的地方,总工会通过整合资源建设驿站。"
              "驿站提供饮水、休息、充电等服务。", "沙坪坝区总工会建驿站")
-    answer = compose_answer("沙坪坝区总工会如何建设驿站，提供哪些服务？", [Hit(p, 1.0)])
+    answer = compose_text("沙坪坝区总工会如何建设驿站，提供哪些服务？", [Hit(p, 1.0)])
     assert answer.found
     assert len(answer.citations) == len(set(c.paragraph.id for c in answer.citations))
     for c in answer.citations:
@@ -214,7 +217,7 @@ JX = [para("jx", 1, "近日,江西省首届职工创新成果交流大会在南�
 
 def test_organisation_question_picks_the_sentence_naming_one() -> None:
     hits = [Hit(p, 1.0 / (60 + r), r, r) for r, p in enumerate(JX, start=1)]
-    answer = compose_answer("江西省首届职工创新成果交流大会是由哪个单位主办的？", hits)
+    answer = compose_text("江西省首届职工创新成果交流大会是由哪个单位主办的？", hits)
     assert answer.found and answer.citations[0].paragraph.id == "jx#p2"
     assert answer.short == "江西省总工会"
 
@@ -224,7 +227,7 @@ def test_ordinal_question_finds_the_ordinal() -> None:
     km = [para("km", 1, "近日,云南省昆明市盘龙区“产业工人文化街区”揭牌。", title),
           para("km", 2, "这是由盘龙区总工会、金辰街道、天祥社区联动打造的云南首个“产业工人文化街区”。", title)]
     hits = [Hit(p, 1.0 / (60 + r), r, r) for r, p in enumerate(km, start=1)]
-    answer = compose_answer("昆明盘龙区的“产业工人文化街区”是云南第几个这样的街区？", hits)
+    answer = compose_text("昆明盘龙区的“产业工人文化街区”是云南第几个这样的街区？", hits)
     assert answer.found and answer.short == "首个"
 
 
@@ -254,7 +257,7 @@ def test_a_lead_in_sentence_brings_the_run_it_introduces() -> None:
     text = ("每年9月初,总有困难职工子女向工会“娘家人”表示感谢。这源于重庆市总工会对困难职工子女开展的“链条式”帮扶。"
             "即入学时,有金秋助学金支持;在假期,工会提供社会实践岗位;毕业时,工会还可提供过渡性公益岗位。")
     p = para("cq", 17, text, "擦亮职工“幸福底色”")
-    answer = compose_answer("重庆市总工会对困难职工子女的“链条式”帮扶包括哪些环节？", [Hit(p, 1.0, 1, 1)])
+    answer = compose_text("重庆市总工会对困难职工子女的“链条式”帮扶包括哪些环节？", [Hit(p, 1.0, 1, 1)])
     assert answer.found and len(answer.citations) == 1
     assert "金秋助学金支持;在假期" in answer.text and "公益岗位" in answer.text  # quoted as written
     assert all(part.endswith("]") or not part for part in re.split(r"(?<=\])", answer.text))
@@ -270,14 +273,15 @@ def test_the_asked_clause_is_known() -> None:
 
 def test_organisation_short_answer_is_the_doer_of_the_asked_verb() -> None:
     hits = [Hit(p, 1.0 / (60 + r), r, r) for r, p in enumerate(JX, start=1)]
-    answer = compose_answer("江西省首届职工创新成果交流大会由谁承办？", hits)
+    answer = compose_text("江西省首届职工创新成果交流大会由谁承办？", hits)
     assert answer.found and answer.short == "产业系统工会"  # not 江西省总工会, which 主办
 
 
 def test_short_answer_takes_the_quantity_of_the_asked_noun_phrase() -> None:
-    from qa.answer.compose import short_answer
+    from qa.answer.forms import short_answer
 
     q = analyze_question("云阳县总工会配齐配强的兼职干部有多少名？")
-    assert short_answer(q, "配齐配强专职干部531名,兼职干部2574名。") == "2574名"
+    assert short_answer(q, "配齐配强专职干部531名,兼职干部2574名。", ComposerConfig()) == "2574名"
     q = analyze_question("五年多来全国最美的服务站有几个？")
-    assert short_answer(q, "累计建成户外劳动者服务站2340个,其中全国最美工会户外劳动者服务站60个。") == "60个"
+    sentence = "累计建成户外劳动者服务站2340个,其中全国最美工会户外劳动者服务站60个。"
+    assert short_answer(q, sentence, ComposerConfig()) == "60个"

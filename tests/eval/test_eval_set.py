@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from qa.answer.compose import unsupported_numbers
+from qa.answer.render import unsupported_numbers
 from qa.eval.runner import load_dataset
 from qa.index.tokens import normalize
 from qa.ingest.load import load_corpus

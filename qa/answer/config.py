@@ -1,0 +1,120 @@
+"""Every threshold and weight of the answer composer, by name, with the reason for it, in one frozen object.
+
+The values were calibrated on eval/questions.jsonl (the held-out set is only scored). Floors that depend on the
+embedding model are keyed by the model's id as the index manifest records it (`Manifest.model_id`): the same model
+given by name or by path gets the same floors; a model without an entry gets none. `Settings.composer` holds the
+config in use; tests and experiments change it with `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+E5_SMALL = "multilingual-e5-small"
+
+
+def _e5(value: float) -> Mapping[str, float]:
+    """A model-keyed floor calibrated for multilingual-e5-small only."""
+    return MappingProxyType({E5_SMALL: value})
+
+
+@dataclass(frozen=True)
+class ComposerConfig:
+    """The composer's knobs. Stages: entity gate → candidate pool → dense gate → scoring → choice → extension →
+    rendering and verification (qa/answer/compose.py)."""
+
+    # candidate pool and choice
+    top_hits: int = 6  # hits whose sentences are answer candidates
+    kept_hits: int = 10  # hits kept on the Answer (`retrieved` in `qa answer`)
+    strong_lookahead: int = 3  # the answer is the best of this many top sentences that passes the floors
+    min_sentence_chars: int = 4  # shorter sentences are never candidates
+    # floors: below them the answer is "not found"
+    min_coverage: float = 0.55  # weighted share of key terms/entities in the best sentence (+ its context)
+    min_coverage_en: float = 0.3  # the same for English questions (the glossary translates only some words)
+    min_form: float = 0.5  # number/date questions: the sentence must hold a number/date at least this well
+    min_score: float = 0.5  # overall score of the best sentence
+    min_anchor_chars: int = 2  # a term written out in the sentence anchors it only from this length on
+    dense_floor: Mapping[str, float] = field(default_factory=lambda: _e5(0.78))  # best paragraph cosine
+    dense_floor_en: Mapping[str, float] = field(default_factory=lambda: _e5(0.72))  # cross-lingual: lower
+    # score = weighted mean of these signals
+    w_coverage: float = 0.5
+    w_form: float = 0.25
+    w_rank: float = 0.1
+    w_dense: float = 0.15
+    rank_decay: float = 0.3  # rank prior 1 / (1 + decay × (rank − 1))
+    dense_span: float = 0.05  # a paragraph this much less similar than the best gets no dense credit
+    # coverage
+    asked_weight: float = 2.0  # a term of the clause holding the question word (一等奖 in …，哪个项目拿了一等奖)
+    focus_weight: float = 1.5  # the asked-about term (工会驿站 in 多少个工会驿站) counts this much more
+    single_char_weight: float = 0.25  # a one-character term is weak evidence
+    entity_weight: float = 0.5  # a named entity's weight in coverage (presence is also enforced separately)
+    province_weight: float = 0.5  # × entity_weight for a province (a district may stand for it)
+    head_credit: float = 0.7  # a compound term matched only by its head noun (会员 for 工会会员)
+    partial_credit: float = 0.8  # a term matched only through its shorter words: this × matched share of its chars
+    focus_partial: float = 0.5  # × partial credit when the term is the focus (工会 alone for 工会驿站)
+    context_lookback: int = 6  # earlier paragraphs of the same article that count as a hit's context
+    context_credit: float = 0.6  # a term found only in the context (title, earlier paragraphs) counts this much
+    idf_floor: float = 0.3  # term weight = floor + (1 − floor) × normalised IDF (common words such as 工会 count less)
+    idf_smoothing: float = 0.5  # added to a term's document frequency
+    # form scores: how well a sentence has the shape of an answer (number scores are in qa/answer/scoring.py)
+    number_unit: float = 1.0  # a quantity with the asked unit (or an alias)
+    number_other_unit: float = 0.45  # a quantity with another unit when a unit is asked
+    number_any_unit: float = 0.9  # a quantity with a unit when none is asked
+    number_bare: float = 0.6  # a bare number when none is asked
+    number_base: float = 0.6  # quantity score = unit score × (base + share × focus in clause + near × focus near)
+    number_share: float = 0.25
+    number_near: float = 0.15
+    date_full: float = 1.0  # an absolute date
+    date_relative: float = 0.5  # 近日, 今年 …
+    list_enumeration: float = 0.75  # three or more items joined by 、 (+ list_focus × focus next to them)
+    list_focus: float = 0.25
+    list_plain: float = 0.6  # a 、 or 一是 somewhere
+    list_none: float = 0.3
+    person_role: float = 1.0  # a role word (主席, 记者 …)
+    person_none: float = 0.3
+    org_focus: float = 1.0  # an organisation named with the asked term
+    org_other: float = 0.85
+    org_none: float = 0.3
+    place_venue: float = 1.0  # 在…举行
+    place_name: float = 0.8  # a place-like name (…大学, …区)
+    place_none: float = 0.3
+    explain_cue: float = 0.9  # 通过, 为了 …
+    explain_none: float = 0.5
+    generic_form: float = 0.6
+    near_chars: int = 8  # the asked-about term within this many characters of a quantity counts as next to it
+    # semantic fallback (question reworded away from the source's words)
+    sentence_floor: Mapping[str, float] = field(default_factory=lambda: _e5(0.90))  # least cosine
+    semantic_hits: int = 3  # looks at the sentences of this many top paragraphs
+    semantic_form: float = 0.6  # number/date questions need a sentence holding a number/date this well
+    semantic_min_chars: int = 8  # shorter sentences are not embedded
+    # extension: lists and explanations
+    max_items: int = 6  # most items listed from "一是… 二是…" paragraphs
+    enumeration_lookahead: int = 3  # an enumeration starts from one of this many best sentences
+    lead_in_form: float = 0.5  # a best sentence below this form score may only introduce the answer
+    second_ratio: float = 0.85  # a second sentence is added when it scores at least this share of the best
+    second_lookahead: int = 5  # the second sentence is one of the next this many candidates
+    second_room: float = 0.6  # … only when the best sentence uses at most this share of max_long_chars
+    # rendering
+    max_fact_chars: int = 90  # a longer sentence answering a factual question is trimmed to its fact clause(s)
+    max_long_chars: int = 200  # longest answer for list/explanation questions
+    short_clause_chars: int = 12  # a lone fact clause shorter than this keeps the clause before it
+    topic_chars: int = 60  # the not-found message repeats at most this much of the question
+    # short answers (qa/answer/facts.py): the quantity tied most closely to the asked noun
+    modifier_credit: float = 0.3  # a modifier of the asked noun (最美 in 最美的服务站) near the quantity adds this
+    tie_with_modifiers: float = 1.0  # the asked noun with its modifiers from the question (兼职 + 干部)
+    tie_bare: float = 0.7  # the bare asked noun
+    tie_part: float = 0.5  # one of its shorter words
+    tie_scale: float = 4.0  # closeness = 1 / (1 + characters between / scale)
+    tie_after: int = 2  # the noun after the quantity (26处…港湾) counts as this many characters further
+    tie_clause: int = 6  # a clause break in between counts as this many characters more
+    short_unit: float = 1.0  # a quantity with the asked unit
+    short_other_unit: float = 0.5  # … with another unit
+    short_bare: float = 0.3  # … with none
+    short_near: float = 0.5  # × closeness to the asked noun
+    adjacent_gap: int = 2  # the asked noun ending at most this many characters before a quantity is "adjacent"
+
+    def dense_floor_for(self, model_id: str, english: bool) -> float | None:
+        """The least best-paragraph cosine for `model_id` (None: that model has no calibrated floor)."""
+        return (self.dense_floor_en if english else self.dense_floor).get(model_id)

@@ -1,0 +1,174 @@
+"""Scoring a candidate sentence (pure): coverage of the question's terms and entities, and the form scores.
+
+`coverage` is the weighted share of the question's key terms and named entities a sentence holds (full credit) or
+only its context holds (`context_credit`); a term may be matched in part by its shorter jieba words or by a known
+synonym. The form scores say how well a sentence has the shape of an answer (a quantity with the asked unit next to
+the asked term, a date, an enumeration, …); `qa.answer.forms` picks one per form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qa.answer.config import ComposerConfig
+from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, VENUE, adjacent, focus_share
+from qa.index.tokens import expand_query, normalize
+from qa.ingest.chunk import split_sentences
+from qa.query.question import Entity, Question
+from qa.schema import Paragraph
+
+CLAUSE_END = re.compile(r"(?<=[，,；;：:])")
+_ENUMERATION = re.compile(r"[^、，,。；;：:]{1,24}(?:、[^、，,。；;：:]{1,24}){2,}")
+_RELATIVE_DATE = re.compile(r"近日|日前|今年|去年|当天|近年来|目前|此前|年初|年底")
+_EXPLAIN = re.compile(r"通过|为了|旨在|以便|由于|因为|目的|采取|依托|推动|着力|坚持|建立|围绕|聚焦")
+_ROLE = re.compile(r"主席|书记|院长|校长|经理|记者|教授|律师|劳模|工匠|选手|负责人|职工")
+_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:大学|学院|学校|公司|医院|基地|中心|街道|社区|园区|馆|厅|省|市|区|县)")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a hit, with its span in paragraph.text and its scores."""
+
+    rank: int  # 1-based rank of its hit
+    paragraph: Paragraph
+    start: int
+    end: int
+    index: int  # position of the sentence in its paragraph
+    coverage: float
+    form: float
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.paragraph.text[self.start : self.end]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text` (split_sentences), leading/trailing whitespace excluded."""
+    spans, pos = [], 0
+    for piece in split_sentences(text):
+        start = text.index(piece, pos)
+        pos = start + len(piece)
+        stripped = piece.strip()
+        lead = piece.index(stripped[0]) if stripped else 0
+        spans.append((start + lead, start + lead + len(stripped)))
+    return spans
+
+
+def coverage(q: Question, sentence: str, context: str, weights: dict[str, float], cfg: ComposerConfig) -> float:
+    """Weighted share of the question's terms and entities present in the sentence (full credit) or only in its
+    context (`context_credit`); a term may be matched in part by its shorter jieba words or by a known synonym."""
+    total = got = 0.0
+    for term in q.terms:
+        focus = term in q.focus
+        w = weights.get(term, 1.0) * (cfg.focus_weight if focus else cfg.asked_weight if term in q.asked else 1.0) * (
+            cfg.single_char_weight if len(term) == 1 else 1.0)
+        total += w
+        got += w * max(presence(q, term, sentence, cfg, focus),
+                       cfg.context_credit * presence(q, term, context, cfg, focus))
+    for e in q.entities:
+        w = cfg.entity_weight * (cfg.province_weight if e.kind == "province" else 1.0)
+        total += w
+        got += w * (1.0 if any(f in sentence for f in e.forms) else cfg.context_credit if has(e, context) else 0.0)
+    return got / total if total else 0.0
+
+
+def presence(q: Question, term: str, text: str, cfg: ComposerConfig, focus: bool = False) -> float:
+    """1 when the term (or a synonym) is in the text; else partial credit for its shorter words: `head_credit` for
+    its head (Chinese compounds end with it: 会员 in 工会会员), else a share by length, less for the focus
+    (工会 alone is weak evidence for 工会驿站)."""
+    if term in text or any(alt in text for alt in _synonyms(term)) or any(alt in text for alt in q.alts(term)):
+        return 1.0
+    best = 0.0
+    for part in q.parts(term):
+        if part in text:
+            head = term.endswith(part) and 2 * len(part) >= len(term)
+            share = cfg.partial_credit * len(part) / len(term) * (cfg.focus_partial if focus else 1)
+            best = max(best, cfg.head_credit if head else share)
+    return best
+
+
+@lru_cache(maxsize=4096)
+def _synonyms(term: str) -> tuple[str, ...]:
+    expanded = expand_query(term)
+    return tuple(normalize(w) for w in expanded[len(term):].split())
+
+
+def has(e: Entity, text: str) -> bool:
+    """The entity, in one of its forms, is in `text` (a number only as a whole number)."""
+    return any(f in text for f in e.forms) if e.kind != "number" else any(
+        re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", text) for f in e.forms)
+
+
+def relative(values: list[float], cfg: ComposerConfig) -> list[float]:
+    """Dense credit in [0, 1]: 1 for the best paragraph, falling linearly to 0 at `dense_span` below it."""
+    hi = max(values)
+    return [max(0.0, 1.0 - (hi - v) / cfg.dense_span) for v in values]
+
+
+# ---------- form scores: how well a normalised sentence has the shape of an answer, in [0, 1] ----------
+
+def number_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    """Best quantity of the sentence: full marks for the asked unit with the asked-about term right next to it;
+    a quantity in Chinese numerals (五项) only counts next to that term."""
+    best = 0.0
+    aliases = UNIT_ALIASES.get(q.unit, (q.unit,))
+    if "第几" in q.norm:  # 第几个 asks for an ordinal: 首个, 第三批
+        return 1.0 if ORDINAL_ANSWER.search(sentence) else 0.0
+    for clause in CLAUSE_END.split(sentence):
+        share = focus_share(q, clause)
+        for m in QUANTITY.finditer(clause):
+            num, unit = m.group("num"), m.group("unit") or ""
+            if not num[0].isdigit() and not unit or unit == "年" and q.unit != "年" and len(num) == 4:
+                continue
+            if re.match(r"\d+[月日]", clause[m.start():]):
+                continue
+            near = focus_share(q, clause[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
+            if not num[0].isdigit() and not adjacent(q, clause, m.start(), m.end(), cfg.adjacent_gap):
+                continue  # 五项举措 answers 几项举措, 培训班千余期 多少期培训班; 四个提升 not 多少个工会驿站
+            if q.unit:
+                base = cfg.number_unit if unit in aliases else cfg.number_other_unit
+            else:
+                base = cfg.number_any_unit if unit else cfg.number_bare
+            best = max(best, base * (cfg.number_base + cfg.number_share * share + cfg.number_near * near))
+    return best
+
+
+def date_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    return cfg.date_full if DATE.search(sentence) else cfg.date_relative if _RELATIVE_DATE.search(sentence) else 0.0
+
+
+def list_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    """An enumeration (three or more items joined by 、) scores high, highest with the asked-about term next to it
+    (提供集体协商、法律咨询、…等服务 for 提供哪些服务)."""
+    best = cfg.list_plain if "、" in sentence or re.search(r"[一二三四五六七八九十]是", sentence) else cfg.list_none
+    for m in _ENUMERATION.finditer(sentence):
+        around = sentence[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars]
+        best = max(best, cfg.list_enumeration + cfg.list_focus * (focus_share(q, around) if q.focus else 1.0))
+    return best
+
+
+def person_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    return cfg.person_role if _ROLE.search(sentence) else cfg.person_none
+
+
+def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    names = [m.group(0) for m in ORG.finditer(sentence) if m.group(0) not in q.norm]
+    if not names:
+        return cfg.org_none
+    return cfg.org_focus if any(f in n for n in names for f in q.focus) else cfg.org_other
+
+
+def place_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    return cfg.place_venue if VENUE.search(sentence) else cfg.place_name if _PLACE_NAME.search(sentence) \
+        else cfg.place_none
+
+
+def explanation_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    return cfg.explain_cue if _EXPLAIN.search(sentence) else cfg.explain_none
+
+
+def generic_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    return cfg.generic_form
