@@ -1,0 +1,94 @@
+"""The composer's production path on a fake Evidence with fixed cosines: the model-keyed dense floors, the semantic
+fallback, the form rule table and the config all change what `compose` answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.answer.compose import compose
+from qa.answer.config import E5_SMALL, ComposerConfig
+from qa.answer.evidence import Evidence, gather
+from qa.answer.forms import RULES
+from qa.query.form import Form
+from qa.query.question import analyze_question
+from qa.schema import Hit, Paragraph
+
+TITLE = "沙坪坝区总工会五项举措建驿站"
+P1 = Paragraph("spb#p1", "spb", 1, "近年来,沙坪坝区总工会大胆创新五项举措,建成工会驿站174个。", TITLE)
+P2 = Paragraph("spb#p2", "spb", 2, "驿站为户外劳动者提供饮水、休息、充电等服务。每个驿站都配有微波炉。", TITLE)
+HITS = [Hit(P1, 0.03, 1, 1), Hit(P2, 0.02, 2, 2)]
+
+
+def evidence(question: str, cosine: float, model_id: str = E5_SMALL, sentences: float | None = None) -> Evidence:
+    """Evidence from the two paragraphs with every paragraph cosine fixed (and every sentence cosine, if given)."""
+    q = analyze_question(question)
+    base = gather(q, HITS)
+    cosines = {h.paragraph.id: cosine for h in HITS}
+    fake = None if sentences is None else (lambda texts: np.full(len(texts), sentences, np.float32))
+    return replace(base, cosines=cosines, model_id=model_id, sentence_cosines=fake)
+
+
+def ask(question: str, ev: Evidence, cfg: ComposerConfig | None = None):  # noqa: ANN201
+    return compose(analyze_question(question), ev, cfg or ComposerConfig())
+
+
+QUESTION = "沙坪坝区建了多少个工会驿站？"
+
+
+def test_the_dense_floor_of_the_model_refuses_weak_evidence():
+    assert ask(QUESTION, evidence(QUESTION, 0.90)).found
+    refused = ask(QUESTION, evidence(QUESTION, 0.70))
+    assert not refused.found and "没有找到" in refused.text and refused.hits  # the hits are kept for the sources
+    assert ask(QUESTION, evidence(QUESTION, 0.70, model_id="some-other-model")).found  # no floor for that model
+
+
+def test_english_questions_have_their_own_lower_floor():
+    english = "How many trade union stations did Shapingba District build?"
+    assert ask(english, evidence(english, 0.75)).found  # above 0.72
+    assert not ask(QUESTION, evidence(QUESTION, 0.75)).found  # below 0.78
+
+
+def test_floors_follow_the_config():
+    cfg = ComposerConfig()
+    assert cfg.dense_floor_for(E5_SMALL, english=False) == 0.78 and cfg.dense_floor_for("x", english=False) is None
+    lower = replace(cfg, dense_floor={E5_SMALL: 0.5})
+    assert ask(QUESTION, evidence(QUESTION, 0.70), lower).found
+    strict = replace(cfg, min_form=1.01)  # no sentence can hold the number well enough
+    assert not ask(QUESTION, evidence(QUESTION, 0.90), strict).found
+
+
+REWORDED = "沙坪坝那边给户外干活的人准备了什么？"  # shares almost no words with the answer sentence
+
+
+def test_the_semantic_fallback_answers_a_reworded_question_only_above_its_floor():
+    assert not ask(REWORDED, evidence(REWORDED, 0.90)).found  # no sentence embeddings: no fallback
+    rescued = ask(REWORDED, evidence(REWORDED, 0.90, sentences=0.95))
+    assert rescued.found and rescued.citations[0].paragraph.id in ("spb#p1", "spb#p2")
+    assert not ask(REWORDED, evidence(REWORDED, 0.90, sentences=0.85)).found  # below the 0.90 sentence floor
+    assert not ask(REWORDED, evidence(REWORDED, 0.90, model_id="other", sentences=0.99)).found  # no floor: off
+
+
+def test_every_form_has_one_rule():
+    assert set(RULES) == set(Form)
+    assert {f for f, r in RULES.items() if r.long} == {Form.LIST, Form.EXPLANATION}
+    assert {f for f, r in RULES.items() if r.needs_form} == {Form.NUMBER, Form.DATE}
+
+
+def test_a_model_read_from_a_path_keeps_its_id(tmp_path: Path):
+    from qa.index.e5convert import MODEL_ID_FILE
+    from qa.index.embed import read_model_id
+
+    (tmp_path / MODEL_ID_FILE).write_text(json.dumps({"model_id": E5_SMALL}), encoding="utf-8")
+    assert read_model_id(tmp_path, str(tmp_path)) == E5_SMALL
+    assert read_model_id(tmp_path / "elsewhere", "fallback") == "fallback"
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_nothing_to_look_for_is_refused_with_a_reason(question):
+    answer = ask(question or "的", evidence("的", 0.9))
+    assert not answer.found and answer.notes == ("问题中没有可检索的内容。",)
