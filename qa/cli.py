@@ -21,14 +21,19 @@ log = logging.getLogger("qa")
 CMRC_DEV = Path("eval/cmrc2018/cmrc2018_dev.json")  # committed with its licence (CC BY-SA 4.0)
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--corpus", type=Path, default=None,
+def index_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--corpus, --index and --model, as every command and the UI take them."""
+    parser.add_argument("--corpus", type=Path, default=None,
                         help="corpus directory (default: the one the index was built from, else corpus/)")
-    common.add_argument("--index", type=Path, default=Path("index"), help="index directory (default: index/)")
-    common.add_argument("--model", default=None,
+    parser.add_argument("--index", type=Path, default=Path("index"), help="index directory (default: index/)")
+    parser.add_argument("--model", default=None,
                         help=f"'{DEFAULT_MODEL}', 'hashing', or a local sentence-transformers directory (default: the "
                              f"index's own model, else {DEFAULT_MODEL})")
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = index_arguments(argparse.ArgumentParser(add_help=False))
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
     p = argparse.ArgumentParser(prog="qa", description="工会资讯问答 — cited answers over union news")

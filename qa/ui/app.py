@@ -28,9 +28,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa.cli import index_arguments
 from qa.query.limits import MAX_QUESTION_CHARS, clean_text, echo
 from qa.schema import Answer
-from qa.settings import DEFAULT_MODEL, Settings
+from qa.settings import Settings
 from qa.ui.cards import CLICK_JS, CSS, EMPTY, answer_html, error_html, md_safe, sources_html
 from qa.ui.feedback import DEFAULT_PATH, append_feedback, feedback_record, index_version
 from qa.ui.library import DELETED_HEADERS, HEADERS, Caller, Library
@@ -304,12 +305,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="工会资讯问答 — chat UI")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
-    p.add_argument("--corpus", type=Path, default=None,
-                   help="corpus directory (default: the one the index was built from, else corpus/)")
-    p.add_argument("--index", type=Path, default=Path("index"), help="index directory (default: index/)")
-    p.add_argument("--model", default=None,
-                   help=f"'{DEFAULT_MODEL}', 'hashing', or a local sentence-transformers directory (default: the "
-                        f"index's own model, else {DEFAULT_MODEL})")
+    index_arguments(p)
     p.add_argument("--feedback", type=Path, default=DEFAULT_PATH, help=f"feedback JSONL (default: {DEFAULT_PATH})")
     p.add_argument("--admin-password", default=None,
                    help=f"password for uploads, deletes and restores (better: set ${PASSWORD_ENV}, which `ps` does "
