@@ -232,7 +232,7 @@ def library_tab(lib: Library, demo: gr.Blocks) -> None:
     if not lib.writable:
         gr.Markdown("🔒 资料库为只读：服务启动时没有设置管理员密码（`--admin-password` 或环境变量 "
                     f"`{PASSWORD_ENV}`），不能上传或删除。", elem_classes="qa-notice")
-    with gr.Group(visible=lib.writable):
+    with gr.Column(visible=lib.writable):
         password = gr.Textbox(label="管理员密码（上传、删除、恢复都需要）", type="password", max_lines=1,
                               elem_id="qa-admin-password")
         with gr.Row(equal_height=False):
