@@ -71,9 +71,10 @@ class QA:
 
     def update(self) -> IndexReport:
         """Re-index the corpus directory (only new text is embedded) and switch to the new index."""
-        store, report = build_index(self.settings, self.embedder)
-        self.retriever = Retriever(store, self.embedder, self.settings.candidates, self.settings.rrf_k)
-        self.store, self.stale = store, None
+        with self._reload:  # a question arriving meanwhile waits rather than load the same new build again
+            store, report = build_index(self.settings, self.embedder)
+            self.retriever = Retriever(store, self.embedder, self.settings.candidates, self.settings.rrf_k)
+            self.store, self.stale = store, None
         return report
 
     def live(self) -> Retriever:

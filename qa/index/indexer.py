@@ -18,15 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.ingest.catalog import STATE_DIR, read_tombstones, tombstones_path
-from qa.ingest.chunk import chunk_paragraphs
-from qa.index.dense import DenseIndex
-from qa.index.embed import Embedder, model_name
 from qa.errors import CorpusError, IndexStateError, QAError
 from qa.index.bm25 import KeywordIndex
+from qa.index.dense import DenseIndex
+from qa.index.embed import Embedder, model_name
 from qa.index.lock import writer_lock
-from qa.schema import Article, Chunk
-from qa.settings import Settings
 from qa.index.store import (
     FORMAT_VERSION,
     Manifest,
@@ -39,6 +35,10 @@ from qa.index.store import (
     save_store,
 )
 from qa.index.vectorcache import CACHE_NAME, VectorCache
+from qa.ingest.catalog import STATE_DIR, read_tombstones, tombstones_path
+from qa.ingest.chunk import chunk_paragraphs
+from qa.schema import Article, Chunk
+from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 

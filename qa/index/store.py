@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.index.dense import DenseIndex
 from qa.errors import IndexStateError
 from qa.index.bm25 import KeywordIndex
+from qa.index.dense import DenseIndex
 from qa.schema import Article, Chunk, Paragraph
 
 log = logging.getLogger(__name__)

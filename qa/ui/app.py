@@ -159,8 +159,8 @@ def chat_tab(qa: QA, answers: gr.State, settings: Settings, feedback_path: Path)
     focus = gr.State(-1)  # which answer the sources panel shows (-1: the latest)
 
     ask_outputs = [box, chat, answers, sources, notice, copy_text, focus]
-    send.click(asker(qa), [box, k, answers], ask_outputs, api_name="ask")
-    box.submit(asker(qa), [box, k, answers], ask_outputs, api_name=False)
+    send.click(asker(qa), [box, k, answers], ask_outputs, api_name="ask", concurrency_id="ask")
+    box.submit(asker(qa), [box, k, answers], ask_outputs, api_name=False, concurrency_id="ask")  # one limit for both
     cleared = (lambda: ([], [], EMPTY, "", "", "", "", -1),
                None, [chat, answers, sources, notice, copy_text, comment, thanks, focus])
     clear.click(*cleared, api_name="clear")

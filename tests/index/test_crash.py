@@ -19,8 +19,8 @@ import pytest
 from conftest import REPO, lock_held_elsewhere
 
 from qa.api import QA
-from qa.index.embed import HashingEmbedder
 from qa.errors import IndexBusyError
+from qa.index.embed import HashingEmbedder
 from qa.index.indexer import build_index
 from qa.index.store import CRASH_ENV, POINTER, load_store
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.errors import ModelError
 from qa.index import e5convert
 from qa.index.e5convert import REQUIRED_FILES, dequantize_q4_0, ensure_default_model, hf_state_dict, read_e5_bin
-from qa.errors import ModelError
 
 
 def q4_block(scale: float, low: list[int], high: list[int]) -> bytes:

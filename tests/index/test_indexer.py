@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from qa.api import QA
-from qa.index.embed import HashingEmbedder
 from qa.errors import IndexStateError
+from qa.index.embed import HashingEmbedder
 from qa.index.indexer import build_index, index_status
 from qa.index.store import load_store
 

@@ -74,7 +74,7 @@ def ask(client: Client, question: str, k: int = 5) -> tuple[list[dict], str, str
 
 
 def test_ask_follow_up_not_found_and_clear(served):
-    client = Client(served.url, verbose=False)
+    client = Client(served.url, verbose=False, analytics_enabled=False)
     chat, sources, _ = ask(client, "沙坪坝区建了多少个工会驿站？")
     answer = text_of(chat[-1])
     assert "174" in answer and 'href="#cite-1"' in answer
@@ -96,7 +96,7 @@ def test_ask_follow_up_not_found_and_clear(served):
 
 
 def test_empty_question_and_feedback(served):
-    client = Client(served.url, verbose=False)
+    client = Client(served.url, verbose=False, analytics_enabled=False)
     chat, _, notice = ask(client, "   ")
     assert chat == [] and "请输入问题" in notice
     thanks, _ = client.predict("", api_name="/feedback_up")
@@ -114,7 +114,8 @@ def test_handler_errors_become_a_friendly_message(served, monkeypatch):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(served.qa, "ask", boom)
-    chat, sources, notice = ask(Client(served.url, verbose=False), "沙坪坝区建了多少个工会驿站？")
+    client = Client(served.url, verbose=False, analytics_enabled=False)
+    chat, sources, notice = ask(client, "沙坪坝区建了多少个工会驿站？")
     assert "抱歉" in text_of(chat[-1]) and "抱歉" in notice and "抱歉" in sources
     assert "secret internals" not in json.dumps([chat, sources, notice], ensure_ascii=False)
     assert "Traceback" not in sources
@@ -126,7 +127,7 @@ def corpus_files(corpus: Path) -> list[str]:
 
 
 def test_upload_is_searchable_then_delete_and_restore(served, tmp_path):
-    client = Client(served.url, verbose=False)
+    client = Client(served.url, verbose=False, analytics_enabled=False)
     corpus = served.settings.corpus_dir
     before = corpus_files(corpus)
     bad = tmp_path / "bad.exe"
@@ -175,7 +176,7 @@ def test_anonymous_writes_are_refused_on_the_server(tiny_settings, tmp_path, mon
     good = tmp_path / "jiangjin.txt"
     good.write_text(GOOD, encoding="utf-8")
     with serve(tiny_settings, tmp_path / "feedback.jsonl", password) as s:
-        client = Client(s.url, verbose=False)
+        client = Client(s.url, verbose=False, analytics_enabled=False)
         for guess in ("", "wrong"):
             message, *_ = client.predict("ws", guess, api_name="/delete_article")
             assert ("只读" if password is None else "密码不正确") in message
@@ -189,7 +190,7 @@ def test_anonymous_writes_are_refused_on_the_server(tiny_settings, tmp_path, mon
 
 
 def test_long_and_control_character_questions(served):
-    client = Client(served.url, verbose=False)
+    client = Client(served.url, verbose=False, analytics_enabled=False)
     chat, sources, _ = ask(client, "沙" * 50_000)
     assert "问题太长" in text_of(chat[-1]) and len(text_of(chat[0])) < 600
     chat, _, _ = ask(client, "\u202e沙坪坝区\x00建了多少个\u2066工会驿站？\x07\x1b")
