@@ -22,9 +22,10 @@ _SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\[\d+\]")
 
 
-def normalize_text(s: str) -> str:
-    """Text for matching: NFKC (full-width letters, digits, ，：？（） become ASCII), the remaining CJK punctuation
-    folded to its ASCII twin (。→. 、→, “”→\"), all whitespace removed, lower-cased."""
+def match_key(s: str) -> str:
+    """The key by which scoring compares answers, evidence and paragraphs: NFKC (full-width letters, digits, ，：？（）
+    become ASCII), the remaining CJK punctuation folded to its ASCII twin (。→. 、→, “”→\"), all whitespace removed,
+    lower-cased. (Matching questions with text is `qa.index.tokens.normalize`.)"""
     return _SPACE.sub("", unicodedata.normalize("NFKC", s).translate(_PUNCT_FOLD)).lower()
 
 
@@ -35,8 +36,8 @@ def strip_markers(text: str) -> str:
 
 def is_relevant(paragraph_text: str, evidence: str) -> bool:
     """True when the normalised evidence is a substring of the normalised paragraph; empty evidence matches nothing."""
-    needle = normalize_text(evidence)
-    return bool(needle) and needle in normalize_text(paragraph_text)
+    needle = match_key(evidence)
+    return bool(needle) and needle in match_key(paragraph_text)
 
 
 def answer_correct(answer_text: str, groups: Sequence[Sequence[str]]) -> bool:
@@ -44,8 +45,8 @@ def answer_correct(answer_text: str, groups: Sequence[Sequence[str]]) -> bool:
 
     `groups` is `[[alt, alt], [alt]]`: all groups must appear, any alternative of a group counts. No groups: False.
     """
-    text = normalize_text(strip_markers(answer_text))
-    alternatives = [[normalize_text(a) for a in group if normalize_text(a)] for group in groups]
+    text = match_key(strip_markers(answer_text))
+    alternatives = [[match_key(a) for a in group if match_key(a)] for group in groups]
     return bool(alternatives) and all(any(a in text for a in group) for group in alternatives)
 
 

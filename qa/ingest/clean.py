@@ -30,7 +30,6 @@ Rules (general signals only, never strings of a particular page):
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 
 MAX_HEAD = 45  # longest heading-like line
@@ -77,11 +76,6 @@ class Line:
     kind: str  # head | body | item | caption | picture | byline | credit | box | photohead
     text: str
     gap: int = 1
-
-
-def normalize(text: str) -> str:
-    """NFKC and collapsed whitespace, for matching only (originals are kept for display)."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
 
 
 def ends_sentence(text: str) -> bool:

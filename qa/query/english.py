@@ -8,7 +8,8 @@ the evidence can contain:
   another city's paragraph.
 
 `Lexicon.build(texts)` takes the paragraphs' texts; `lexicon.translate(question)` gives `Translation`s. The project
-glossary in qa/question.py still comes first for the domain's fixed terms (union → 工会).
+glossary (EN_TERMS in qa/query/lexicon.py, read by question.py) still comes first for the domain's fixed terms
+(union → 工会); the words never looked up (EN_STOPWORDS, EN_GENERIC) are the domain lexicon's too.
 """
 
 from __future__ import annotations
@@ -20,25 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.index.tokens import STOPWORDS as TOKENIZER_STOPWORDS
+from qa.query.lexicon import EN_GENERIC, EN_STOPWORDS
 
 log = logging.getLogger(__name__)
 
 MAX_FORMS = 4  # most corpus words kept per English word
 MAX_PHRASE = 3  # longest English phrase (in words) looked up as one dictionary gloss
 MIN_NAME = 4  # shortest capitalised word read as a Chinese name (by its pinyin)
-
-# Function words and words that carry the question's form, never its topic: the tokenizer's English stopwords
-# and more.
-STOPWORDS = frozenset(w for w in TOKENIZER_STOPWORDS if w.isascii()) | frozenset("""
-    at from about into over under after before during since but nor so as than then that this these those there here
-    it its they them their he she his her we our you your i me my be been being am done doing having will would
-    shall should can could may might must not no yes whose more most some any each every all both other another
-    such only also just very too up down out off again further once if else while because until per via s t now
-    total totally currently recently so far yet ever get got make made take taken give given go went come came
-    say said tell told call called know known""".split())
-GENERIC = frozenset("""district county city province town village municipal municipality region area local
-    people thing things way ways one ones part kind type number amount level year years time times""".split())
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
@@ -100,7 +89,7 @@ class Lexicon:
                 continue
             for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
                 phrase = " ".join(t.lower() for t, _ in tokens[i : i + size])
-                if size == 1 and (phrase in STOPWORDS or phrase in GENERIC or len(phrase) < 3):
+                if size == 1 and (phrase in EN_STOPWORDS or phrase in EN_GENERIC or len(phrase) < 3):
                     break
                 forms = self._meaning(phrase)
                 if forms:

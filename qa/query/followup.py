@@ -8,6 +8,7 @@ Three cases, tried in order against the last user question (itself resolved firs
 - other anaphors ("其中多少个智能化升级了？", "这个活动什么时候举办的？") or a question with no topic of its own
   ("为什么？") get the previous question's names and noun phrases put in front.
 A question that names its own topic and has no anaphor is returned unchanged, so it never drags in the old topic.
+Units, question words, place suffixes and the English place names come from the domain lexicon (lexicon.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from __future__ import annotations
 import re
 
 from qa.index.tokens import normalize
+from qa.query.lexicon import ASKED_UNITS, EN_PLACES, MEASURE_CHARS, QUESTION_WORD, SUBJECT_WORD, SURFACE_SUFFIX
 from qa.query.question import (
-    EN_PLACES,
-    QUESTION_WORD,
     QUOTED,
-    UNITS,
     Question,
     analyze_question,
     english_entities,
@@ -38,12 +37,12 @@ SWAP = re.compile(r"^(?:那么?|还有|那么请问|请问)?\s*(?P<x>[^，,？?�
 EN_LEAD = re.compile(r"^\s*(?:and|also|then)\b", re.IGNORECASE)
 EN_SWAP = re.compile(r"^\s*(?:and|what about|how about)\s+(?P<x>[^?]{1,40}?)\s*[?.!]*\s*$", re.IGNORECASE)
 ELLIPSIS_MAX_TERMS = 2  # a question with no names and at most this many key terms continues the previous topic
-_MEASURE_AFTER_QWORD = re.compile(r"(多少|几)(?:万|千|百)?(?:" + "|".join(u for u in UNITS if u != "%") + ")")
+_MEASURE_AFTER_QWORD = re.compile(rf"(多少|几)(?:万|千|百)?(?:{ASKED_UNITS})")
 _KIND_GROUP = {"place": "place", "province": "place", "org": "org", "person": "person", "year": "year",
                "date": "date", "ordinal": "ordinal", "number": "number"}
 _NAME_FLAGS = ("ns", "nt", "nr")
 _QUESTION_PART = re.compile(
-    r"(?:是|有|为)?(?:多少|几)(?:万|千|百)?[个人项家名场次期批条件所座支位年天届元台门节处户套篇份辆]?|什么时候|什么时间"
+    rf"(?:是|有|为)?(?:多少|几)(?:万|千|百)?[{MEASURE_CHARS}]?|什么时候|什么时间"
     r"|哪一年|哪年|何时|哪些|哪几[个项种类]?|哪个|哪家|哪所|在哪里|在哪儿|在哪|哪里|哪儿|什么|谁|如何|怎样|怎么样|怎么"
     r"|为什么|为何|是否"
     r"|[吗呢]|^请问")
@@ -167,7 +166,7 @@ def _located_entities(previous: str) -> list[tuple[str, str, str, int]]:
         pos = norm.find(e.text)
         if pos < 0:
             continue
-        suffix = re.match(r"(自治区|自治县|街道|省|市|区|县|镇|乡|年)", norm[pos + len(e.text):])
+        suffix = SURFACE_SUFFIX.match(norm[pos + len(e.text):])
         surface = previous[pos : pos + len(e.text) + (len(suffix.group(0)) if suffix else 0)]
         out.append((e.kind, previous[pos : pos + len(e.text)], surface, pos))
     return sorted(out, key=lambda t: t[3])
@@ -182,7 +181,7 @@ def _subject(text: str) -> str:
         if flag in _NAME_FLAGS and (flag != "nr" or is_person_name(word)):
             phrase = word
             for nxt, nflag in words[i + 1 : i + 3]:
-                if nflag in ("n", "nt", "j") and re.search(r"工会|公司|集团|大学|学校|委员会|中心|联盟", nxt):
+                if nflag in ("n", "nt", "j") and SUBJECT_WORD.search(nxt):
                     phrase += nxt
                 else:
                     break

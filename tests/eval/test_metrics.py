@@ -16,10 +16,10 @@ from qa.eval.metrics import (
     find_lcs,
     hit_at_k,
     is_relevant,
+    match_key,
     mixed_segmentation,
     mrr_at_k,
     ndcg_at_k,
-    normalize_text,
     percentile,
     remove_punctuation,
     word_tokenize,
@@ -31,9 +31,9 @@ F, T = False, True
 # ---------------------------------------------------------------- matching
 
 
-def test_normalize_text_folds_width_case_and_space():
-    assert normalize_text(" ＡＩ 工会\n驿站１７４个 ") == "ai工会驿站174个"
-    assert normalize_text("“港湾”。") == normalize_text('"港湾".')
+def test_match_key_folds_width_case_and_space():
+    assert match_key(" ＡＩ 工会\n驿站１７４个 ") == "ai工会驿站174个"
+    assert match_key("“港湾”。") == match_key('"港湾".')
 
 
 def test_is_relevant_ignores_fullwidth_vs_ascii_punctuation():

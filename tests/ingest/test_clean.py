@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import REPO
 
-from qa.ingest.clean import RawArticle, ends_sentence, normalize, split_page, split_paragraphs
+from qa.ingest.clean import RawArticle, ends_sentence, split_page, split_paragraphs
 
 CORPUS = REPO / "corpus"
 CASES = "chongqing-union-innovation-cases-2024-07.txt"
@@ -171,8 +171,7 @@ def test_single_heading_naming_a_union_body_starts_a_new_article():
     assert [a.title for a in split_page(text)] == ["甲市总工会举办竞赛", "乙区总工会 建成驿站"]
 
 
-def test_split_paragraphs_and_normalize():
+def test_split_paragraphs():
     text = "近日,市总工会召开会议。会议要求各级工会\n聚焦主责主业。\n\n工作要求\n\n本报记者 张三\n\n第二段。"
     assert split_paragraphs(text) == (("近日,市总工会召开会议。会议要求各级工会聚焦主责主业。", "body"),
                                       ("工作要求", "subhead"), ("第二段。", "body"))
-    assert normalize("  ２０２４年\u3000 5月 \n 工会 ") == "2024年 5月 工会"

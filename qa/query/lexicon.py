@@ -1,0 +1,98 @@
+"""The domain lexicon: every word list of qa/data/, read once, and the patterns built from them.
+
+Each list lives in one plain file (one word a line, or `left<TAB>right` rows; the `#` header says what it is and
+who reads it) and is imported from here by the tokenizer (qa/index/tokens.py), question analysis (question.py),
+follow-ups (followup.py) and English questions (english.py); the facts of an answer (qa/answer/facts.py) get
+QUESTION_WORD and UNITS through question.py, and ORG_SUFFIX and NUMERAL_CHARS are their lists too. Where two uses
+need different lists, both are named here from one file (`STOPWORDS` and `QUESTION_WORDS` share
+question_words.txt; org_suffixes.tsv marks which use reads which word), and the file's header says why.
+Everything here is immutable, so concurrent requests share it freely. Not to be confused with `english.Lexicon`,
+the English → corpus-word lookup built per index.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+DATA_DIR = Path(__file__).parents[1] / "data"
+USER_DICT = DATA_DIR / "union_dict.txt"  # jieba's user dictionary (word, frequency, tag), loaded by the tokenizer
+
+
+def _lines(name: str) -> list[str]:
+    return [line for line in (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+@cache
+def read_words(name: str) -> tuple[str, ...]:
+    """The words of a one-word-a-line file in qa/data/, in file order (`#` lines are comments)."""
+    return tuple(line.strip() for line in _lines(name))
+
+
+@cache
+def read_pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """The (left, right) rows of a two-column TSV file in qa/data/ (`#` lines are comments)."""
+    rows = (line.split("\t") for line in _lines(name))
+    return tuple((left.strip(), right.strip()) for left, right in rows)
+
+
+def _used_by(name: str, use: str) -> tuple[str, ...]:
+    """The words of a `word<TAB>uses` file whose comma-separated uses include `use`, in file order."""
+    return tuple(word for word, uses in read_pairs(name) if use in uses.split(","))
+
+
+def _grouped(rows: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(key, values) in order of first appearance from (key, value) rows."""
+    groups: dict[str, list[str]] = {}
+    for key, value in rows:
+        groups.setdefault(key, []).append(value)
+    return tuple((key, tuple(values)) for key, values in groups.items())
+
+
+# --- words that are never a topic --------------------------------------------------------------------------------
+_ASKING = read_words("question_words.txt")  # shared by the two lists below
+STOPWORDS = frozenset((*_ASKING, *read_words("stopwords.txt"), *read_words("en_stopwords.txt")))  # tokenizer drops
+QUESTION_WORDS = frozenset((*_ASKING, *read_words("question_fillers.txt")))  # never a question's key term
+QUESTION_WORD = re.compile("|".join(read_words("question_stems.txt")))  # where a question asks
+EN_STOPWORDS = frozenset((*read_words("en_stopwords.txt"), *read_words("en_lookup_stopwords.txt")))
+EN_GENERIC = frozenset(read_words("en_generic.txt"))  # never translated as a single word
+
+# --- quantities --------------------------------------------------------------------------------------------------
+UNITS = read_words("units.txt")  # measure words after a quantity, longest first where one is a prefix of another
+ASKED_UNITS = "|".join(u for u in UNITS if u != "%")  # the units 多少/几 can ask for
+MEASURE_CHARS = "".join(u for u in UNITS if len(u) == 1 and u not in "万%")  # one-character ones (万 is a magnitude)
+ASK_UNIT = re.compile(rf"(?:多少|(?<![那这近前后好])几)\s*(?:万|千|百|亿)?({ASKED_UNITS})")  # 那几年 asks nothing
+UNIT_NOUNS = _grouped(read_pairs("unit_nouns.tsv"))  # (unit, nouns asking for it): 元 for 资金, % for 比例
+NUMERALS = tuple((numeral, int(value)) for numeral, value in read_pairs("numerals.tsv"))  # 一 1, 两 2, 十 10 …
+CN_DIGITS = MappingProxyType({numeral: value for numeral, value in NUMERALS if value < 10})  # 零…九 and 两
+NUMERAL_CHARS = "".join(numeral for numeral, value in NUMERALS if value)  # 一二两三…十百千: a quantity in Chinese
+
+
+def _written(value: int) -> str:
+    return next(numeral for numeral, v in NUMERALS if v == value)  # the first one of a value: 二, not 两
+
+
+DIGIT_NAMES = "".join(_written(v) for v in range(10))  # 零一二…九: the numeral written for each digit
+ORDINAL_NUMERALS = "".join(_written(v) for v in range(1, 11))  # 一…十: the numerals of 第N届
+
+# --- names -------------------------------------------------------------------------------------------------------
+PROVINCES = frozenset(read_words("provinces.txt"))
+NOT_ENTITIES = frozenset(read_words("not_entities.txt"))  # tagged as names by jieba, never a particular one
+SURNAMES = frozenset(read_words("surnames.txt"))
+PLACE_ALIASES = read_pairs("place_aliases.tsv")  # (alias, standard name): 山城 → 重庆, 粤省 → 广东
+SYNONYMS = read_pairs("synonyms.tsv")  # (abbreviation, full form): 市总 → 市总工会
+# Suffixes: each use reads its own rows of one file (the files say why the lists differ).
+PLACE_SUFFIX = re.compile(f"({'|'.join(_used_by('place_suffixes.tsv', 'question'))})$")  # 沙坪坝区 → 沙坪坝
+ORG_NAME_SUFFIX = re.compile(f"({'|'.join(_used_by('org_suffixes.tsv', 'question'))})$")  # 沙坪坝区总工会 → 沙坪坝
+SURFACE_SUFFIX = re.compile(f"({'|'.join(_used_by('place_suffixes.tsv', 'followup'))}|年)")  # kept in a swap: 区, 年
+ORG_SUFFIX = "|".join(_used_by("org_suffixes.tsv", "sentence"))  # ends an organisation named in a sentence
+SUBJECT_WORD = re.compile("|".join(_used_by("org_suffixes.tsv", "followup")))  # completes a subject: 沙坪坝区+总工会
+
+# --- the English glossary ----------------------------------------------------------------------------------------
+_EN_PLACE_ROWS = read_pairs("en_places.tsv")
+EN_PLACES = MappingProxyType({en: zh for en, zh in _EN_PLACE_ROWS if " " not in en})  # one-word names, in order
+EN_PLACE_PHRASES = tuple((en, zh) for en, zh in _EN_PLACE_ROWS if " " in en)  # hong kong, inner mongolia
+EN_TERMS = read_pairs("en_terms.tsv")  # (english, chinese), longest phrase first
