@@ -12,14 +12,14 @@ from qa.answer.evidence import Evidence
 from qa.answer.forms import form_score, rule
 from qa.answer.scoring import Candidate, sentence_spans
 from qa.index.tokens import normalize
+from qa.query.lexicon import ORDINAL_NUMERALS
 from qa.query.question import Question
 from qa.schema import Hit, Paragraph
 
 log = logging.getLogger(__name__)
 
-ORDINAL_LEAD = re.compile(r"^\s*(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]+[,，、:：]"
-                          r"|其[一二三四五六七八九十][,，、:：]"
-                          r"|[（(][一二三四五六七八九十][）)])")
+_N = ORDINAL_NUMERALS  # 一…十
+ORDINAL_LEAD = re.compile(rf"^\s*(?:[{_N}]是|第[{_N}]+[,，、:：]|其[{_N}][,，、:：]|[（(][{_N}][）)])")  # 一是, 第二,
 
 
 def semantic_match(q: Question, pool: list[tuple[int, Hit]], ev: Evidence, cfg: ComposerConfig) -> Candidate | None:

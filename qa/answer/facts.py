@@ -11,22 +11,18 @@ from __future__ import annotations
 import re
 
 from qa.answer.config import ComposerConfig
-from qa.query.question import QUESTION_WORD, UNITS, Question
+from qa.query.lexicon import NUMERAL_CHARS, ORDINAL_NUMERALS, ORG_SUFFIX, QUESTION_WORD, UNITS, VENUE, VENUE_VERB
+from qa.query.question import Question
 
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
-_CN_NUM = "一二两三四五六七八九十百千"
-QUANTITY = re.compile(r"(?P<num>\d+(?:\.\d+)?|[" + _CN_NUM + r"]+)(?:余|多)?(?P<mag>万|亿|千)?(?:余|多)?(?P<unit>"
+QUANTITY = re.compile(r"(?P<num>\d+(?:\.\d+)?|[" + NUMERAL_CHARS + r"]+)(?:余|多)?(?P<mag>万|亿|千)?(?:余|多)?(?P<unit>"
                       + "|".join(UNITS) + ")?")
 UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
 DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{1,2}月\d{1,2}日(?:至\d{1,2}日)?"
                   r"|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
-ORG_SUFFIX = "总工会|工会|有限公司|公司|集团|大学|学院|学校|医院|中心|协会|委员会|研究院|部门|企业|银行"
 ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{ORG_SUFFIX})")
-ORDINAL_ANSWER = re.compile(r"首[个家次届批位所支座]|第[\d一二三四五六七八九十]+[个家次届批位所支座期]?")
-_EVENT_VERBS = "举行|举办|召开|开营|开幕|落下帷幕|成立|组建"
-VENUE_VERB = re.compile(rf"(?:正式|隆重|顺利|成功)?(?:{_EVENT_VERBS})$")
-VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{_EVENT_VERBS})")
+ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
 
 def adjacent(q: Question, clause: str, start: int, end: int, gap: int) -> bool:

@@ -13,18 +13,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, VENUE, adjacent, focus_share
+from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
+from qa.query.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
 from qa.query.question import Entity, Question
 from qa.schema import Paragraph
 
 CLAUSE_END = re.compile(r"(?<=[，,；;：:])")
 _ENUMERATION = re.compile(r"[^、，,。；;：:]{1,24}(?:、[^、，,。；;：:]{1,24}){2,}")
-_RELATIVE_DATE = re.compile(r"近日|日前|今年|去年|当天|近年来|目前|此前|年初|年底")
-_EXPLAIN = re.compile(r"通过|为了|旨在|以便|由于|因为|目的|采取|依托|推动|着力|坚持|建立|围绕|聚焦")
-_ROLE = re.compile(r"主席|书记|院长|校长|经理|记者|教授|律师|劳模|工匠|选手|负责人|职工")
-_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:大学|学院|学校|公司|医院|基地|中心|街道|社区|园区|馆|厅|省|市|区|县)")
 
 
 @dataclass(frozen=True)
@@ -137,13 +134,13 @@ def number_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def date_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    return cfg.date_full if DATE.search(sentence) else cfg.date_relative if _RELATIVE_DATE.search(sentence) else 0.0
+    return cfg.date_full if DATE.search(sentence) else cfg.date_relative if RELATIVE_DATE.search(sentence) else 0.0
 
 
 def list_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
     """An enumeration (three or more items joined by 、) scores high, highest with the asked-about term next to it
     (提供集体协商、法律咨询、…等服务 for 提供哪些服务)."""
-    best = cfg.list_plain if "、" in sentence or re.search(r"[一二三四五六七八九十]是", sentence) else cfg.list_none
+    best = cfg.list_plain if "、" in sentence or re.search(rf"[{ORDINAL_NUMERALS}]是", sentence) else cfg.list_none
     for m in _ENUMERATION.finditer(sentence):
         around = sentence[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars]
         best = max(best, cfg.list_enumeration + cfg.list_focus * (focus_share(q, around) if q.focus else 1.0))
@@ -151,7 +148,7 @@ def list_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def person_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    return cfg.person_role if _ROLE.search(sentence) else cfg.person_none
+    return cfg.person_role if ROLE_WORD.search(sentence) else cfg.person_none
 
 
 def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
@@ -162,12 +159,12 @@ def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def place_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    return cfg.place_venue if VENUE.search(sentence) else cfg.place_name if _PLACE_NAME.search(sentence) \
+    return cfg.place_venue if VENUE.search(sentence) else cfg.place_name if PLACE_NAME.search(sentence) \
         else cfg.place_none
 
 
 def explanation_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    return cfg.explain_cue if _EXPLAIN.search(sentence) else cfg.explain_none
+    return cfg.explain_cue if EXPLAIN_CUE.search(sentence) else cfg.explain_none
 
 
 def generic_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:

@@ -91,6 +91,20 @@ SURFACE_SUFFIX = re.compile(f"({'|'.join(_used_by('place_suffixes.tsv', 'followu
 ORG_SUFFIX = "|".join(_used_by("org_suffixes.tsv", "sentence"))  # ends an organisation named in a sentence
 SUBJECT_WORD = re.compile("|".join(_used_by("org_suffixes.tsv", "followup")))  # completes a subject: 沙坪坝区+总工会
 
+# --- answer cues (qa/answer/scoring.py, facts.py) ----------------------------------------------------------------
+def cues(cue: str) -> str:
+    """The words of one cue of answer_cues.tsv as a regex alternation, in file order."""
+    return "|".join(word for word, kind in read_pairs("answer_cues.tsv") if kind == cue)
+
+
+RELATIVE_DATE = re.compile(cues("relative_date"))  # 近日, 今年 …: a date relative to the article's
+EXPLAIN_CUE = re.compile(cues("explain"))  # 通过, 为了 …: how or why
+ROLE_WORD = re.compile(cues("role"))  # 主席, 记者 …: a person's role
+PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{cues('place_end')})")  # 重庆大学, 江北区
+EVENT_VERBS = cues("event_verb")  # 举行, 召开 …: an event at a venue
+VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{EVENT_VERBS})")  # 在重庆市工人文化宫举行
+VENUE_VERB = re.compile(rf"(?:{cues('event_adverb')})?(?:{EVENT_VERBS})$")  # the verb ending a venue phrase
+
 # --- the English glossary ----------------------------------------------------------------------------------------
 _EN_PLACE_ROWS = read_pairs("en_places.tsv")
 EN_PLACES = MappingProxyType({en: zh for en, zh in _EN_PLACE_ROWS if " " not in en})  # one-word names, in order

@@ -139,6 +139,7 @@ def asked_unit(norm: str, focus: tuple[str, ...] = ()) -> str:
     return ""
 
 
+@lru_cache(maxsize=1024)  # pure: follow-ups, the glossary search and the composer meet the same text once
 def analyze_question(text: str, lexicon: Lexicon | None = None) -> Question:
     """Analyse one question (Chinese, traditional Chinese, full-width digits or English). An English question's
     words are read with the project glossary and, when given, the `lexicon` of the indexed corpus."""
