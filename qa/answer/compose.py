@@ -26,7 +26,7 @@ from qa.answer.forms import form_score, rule
 from qa.answer.render import not_found, render
 from qa.answer.scoring import Candidate, coverage, has, presence, relative, sentence_spans
 from qa.index.tokens import normalize
-from qa.query.form import Form
+from qa.query.kinds import Form
 from qa.query.question import Entity, Question
 from qa.schema import Answer, Hit, Paragraph
 
@@ -155,7 +155,7 @@ def extend(q: Question, best: Candidate, candidates: list[Candidate], ev: Eviden
            cfg: ComposerConfig) -> list[Candidate]:
     """The best sentence, or for lists and explanations what it extends to (items, a lead-in's run, a second
     sentence)."""
-    if Form(q.form) is Form.LIST and best.form < 1.0:
+    if q.form is Form.LIST and best.form < 1.0:
         items = enumeration(candidates, ev.articles, cfg)
         if items:
             return items

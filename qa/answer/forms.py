@@ -11,7 +11,7 @@ from qa.answer import facts, scoring
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import BULLET
 from qa.index.tokens import normalize
-from qa.query.form import Form
+from qa.query.kinds import Form
 from qa.query.question import Question
 
 Scorer = Callable[[Question, str, ComposerConfig], float]
@@ -43,7 +43,7 @@ RULES: dict[Form, FormRule] = {
 
 def rule(q: Question) -> FormRule:
     """The rule of the question's form."""
-    return RULES[Form(q.form)]
+    return RULES[q.form]
 
 
 def form_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:

@@ -13,7 +13,7 @@ from qa.answer.facts import BULLET, DATE
 from qa.answer.forms import form_score, length_cap, short_answer
 from qa.answer.scoring import CLAUSE_END, Candidate, coverage
 from qa.index.tokens import normalize
-from qa.query.form import Form
+from qa.query.kinds import Form
 from qa.query.question import Question
 from qa.schema import Answer, Citation, Hit
 
@@ -72,7 +72,7 @@ def trim(q: Question, sentence: str, limit: int, cfg: ComposerConfig) -> str:
     fact_scores = [(form_score(q, c, cfg), coverage(q, c, "", {}, cfg), -i) for i, c in enumerate(norm)]
     fact = max(range(len(clauses)), key=lambda i: fact_scores[i])
     keep = {fact}
-    if Form(q.form) is Form.LIST and fact + 1 < len(clauses) and norm[fact + 1].count("、"):
+    if q.form is Form.LIST and fact + 1 < len(clauses) and norm[fact + 1].count("、"):
         keep.add(fact + 1)
     missing = {t for t in (*q.terms, *(f for e in q.entities for f in e.forms)) if t not in norm[fact]}
     while missing:  # clauses naming what the kept ones lack (the subject; the second thing asked), while they fit

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.index.tokens import normalize, tokenize
+from qa.query.kinds import EntityKind, Form
 from qa.query.lexicon import (  # QUESTION_WORD and UNITS are imported from here by qa/answer/facts.py too
     ASK_UNIT,
     CN_DIGITS,
@@ -41,7 +42,6 @@ from qa.query.lexicon import (  # QUESTION_WORD and UNITS are imported from here
 if TYPE_CHECKING:
     from qa.query.english import Lexicon
 
-FORMS = ("number", "date", "list", "org", "person", "place", "explanation", "generic")
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|\b|(?=\D))")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2}月(?:\d{1,2}日)?)")
@@ -77,12 +77,16 @@ class Entity:
     """Something the question names that the evidence must also name: a place, organisation, person or year…
 
     `text` is what is searched for (a place without its 区/县 suffix, an organisation's distinctive part);
-    `kind` is place | province | org | person | year | date | ordinal | number; `alts` are other accepted forms.
+    `kind` is an EntityKind (place, province, org, person, year, date, ordinal, number); `alts` are other
+    accepted forms.
     """
 
     text: str
-    kind: str
+    kind: EntityKind  # given as its name ("place") or the enum
     alts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", EntityKind(self.kind))  # a wrong name fails here, not in a comparison
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -95,7 +99,7 @@ class Question:
 
     text: str
     norm: str  # NFKC, simplified, lower-case
-    form: str  # one of FORMS
+    form: Form  # given as its name ("number") or the enum
     unit: str  # asked unit of a number question ("个", "人", "元", "%"), else ""
     terms: tuple[str, ...]  # key terms (topic words), longest segmentation
     focus: tuple[str, ...]  # the term(s) the question word asks about ("工会驿站" in 多少个工会驿站)
@@ -104,6 +108,9 @@ class Question:
     subwords: tuple[tuple[str, tuple[str, ...]], ...] = ()  # term -> its shorter jieba words (partial matches)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()  # term -> other words it may be written as (English)
     asked: tuple[str, ...] = ()  # terms of the clause that holds the question word (哪个项目拿了一等奖)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "form", Form(self.form))
 
     def parts(self, term: str) -> tuple[str, ...]:
         return dict(self.subwords).get(term, ())
@@ -119,12 +126,12 @@ def is_english(text: str) -> bool:
     return latin > 2 * cjk and latin >= 3
 
 
-def detect_form(norm: str) -> str:
-    """The asked form of a normalised question (first matching pattern), else "generic"."""
+def detect_form(norm: str) -> Form:
+    """The asked form of a normalised question (first matching pattern), else generic."""
     for form, pattern in _FORM_PATTERNS:
         if re.search(pattern, norm):
-            return form
-    return "generic"
+            return Form(form)
+    return Form.GENERIC
 
 
 def asked_unit(norm: str, focus: tuple[str, ...] = ()) -> str:

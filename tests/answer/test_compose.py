@@ -14,7 +14,7 @@ from qa.answer.compose import compose
 from qa.answer.config import E5_SMALL, ComposerConfig
 from qa.answer.evidence import Evidence, gather
 from qa.answer.forms import RULES
-from qa.query.form import Form
+from qa.query.kinds import Form
 from qa.query.question import analyze_question
 from qa.schema import Hit, Paragraph
 
