@@ -12,10 +12,16 @@ import json
 import logging
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import QAError
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.api import QA
+    from qa.eval.runner import System
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +38,7 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     items = load_dataset(args.dataset)[: args.limit]
     qa = QA.open(settings)
     modes = [m.strip() for m in args.systems.split(",") if m.strip()]
-    systems = {mode: (lambda q, h, mode=mode: qa.ask(q, h, mode=mode)) for mode in modes}
-    result = run_eval(items, systems, progress=settings.show_progress)
+    result = run_eval(items, qa_systems(qa, modes), progress=settings.show_progress)
     with tempfile.TemporaryDirectory() as tmp:
         previous = None
         if (args.report / "report.json").exists():
@@ -43,6 +48,11 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     print(format_summary(result))
     print(f"report written to {args.report}/report.md")
     return 0
+
+
+def qa_systems(qa: QA, modes: Sequence[str]) -> dict[str, System]:
+    """The systems `qa eval` compares: `qa.ask` over one index, one per retrieval mode (hybrid, bm25, dense)."""
+    return {mode: (lambda q, h, mode=mode: qa.ask(q, h, mode=mode)) for mode in modes}
 
 
 def _run_cmrc(args: argparse.Namespace, settings: Settings) -> int:
