@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,18 +56,25 @@ class QA:
         With `build`, an index that does not exist yet is built first from settings.corpus_dir; an existing one is
         never rebuilt here. When it is behind its corpus, `stale` says why (and a warning says to run `qa index`).
         """
-        settings = settle(settings or Settings())
+        given = settings or Settings()
+        settings = settle(given)
         if build and read_manifest(settings.index_dir) is None:
             log.info("no index at %s yet: building it from %s", settings.index_dir, settings.corpus_dir)
             embedder = embedder or load_embedder(settings)
             store, _ = build_index(settings, embedder)
             return cls(store, embedder, settings)
+        if Path(given.corpus_dir).resolve() != Path(settings.corpus_dir).resolve():
+            log.warning("the index at %s was built from %s: answering from that corpus, not from %s",
+                        settings.index_dir, settings.corpus_dir, given.corpus_dir)
         store = load_store(settings.index_dir)
         qa = cls(store, embedder or load_embedder(settings), settings)
-        qa.stale = index_status(settings, store.manifest.model)
+        qa.stale = index_status(settings, store.manifest.model, store.manifest)
         if qa.stale:
             log.warning("the index at %s is out of date (%s); answering from it as it is. To update it, run "
                         "`qa index --index %s`", settings.index_dir, qa.stale, settings.index_dir)
+        if store.model_id != "hashing" and settings.composer.dense_floor_for(store.model_id, False) is None:
+            log.warning("no calibrated refusal floor for the model %s (qa/answer/config.py): weak evidence is judged "
+                        "on words alone, and reworded questions are not matched by meaning", store.model_id)
         return qa
 
     def update(self) -> IndexReport:

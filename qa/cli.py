@@ -12,12 +12,17 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import QAError
 from qa.settings import DEFAULT_MODEL, Settings
 
-log = logging.getLogger("qa")
+if TYPE_CHECKING:
+    from qa.api import QA
 
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX = Path("index")
 CMRC_DEV = Path("eval/cmrc2018/cmrc2018_dev.json")  # committed with its licence (CC BY-SA 4.0)
 
 
@@ -25,7 +30,7 @@ def index_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """--corpus, --index and --model, as every command and the UI take them."""
     parser.add_argument("--corpus", type=Path, default=None,
                         help="corpus directory (default: the one the index was built from, else corpus/)")
-    parser.add_argument("--index", type=Path, default=Path("index"), help="index directory (default: index/)")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index directory (default: index/)")
     parser.add_argument("--model", default=None,
                         help=f"'{DEFAULT_MODEL}', 'hashing', or a local sentence-transformers directory (default: the "
                              f"index's own model, else {DEFAULT_MODEL})")
@@ -79,29 +84,35 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def open_index(args: argparse.Namespace) -> QA:
+    """The index a reading command asks for, opened as it is. Only the default index (no --index, no --corpus) is
+    built where none exists yet, from corpus/; a missing --index DIR is an error (a mistyped path must not quietly
+    index the bundled pages)."""
     from qa.api import QA
+
+    return QA.open(_settings(args), build=args.index == DEFAULT_INDEX and args.corpus is None)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
     from qa.ui.terminal import format_hits
 
-    qa = QA.open(_settings(args))
+    qa = open_index(args)
     print(format_hits(qa.search(args.query, args.k, args.mode)))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.api import QA
     from qa.ui.terminal import format_answer
 
-    qa = QA.open(_settings(args))
+    qa = open_index(args)
     print(format_answer(qa.ask(args.question, args.history)))
     return 0
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
-    from qa.api import QA
     from qa.batch import answer_file
 
-    n = answer_file(QA.open(_settings(args)), args.input, args.output, show_progress=not args.quiet)
+    n = answer_file(open_index(args), args.input, args.output, show_progress=not args.quiet)
     print(f"wrote {n} answers to {args.output}")
     return 0
 

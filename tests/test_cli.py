@@ -13,13 +13,17 @@ from qa.cli import main
 
 @pytest.fixture
 def dirs(tmp_path: Path) -> list[str]:
-    return ["--corpus", str(write_corpus(tmp_path / "corpus")), "--index", str(tmp_path / "index"),
+    """Corpus, index and model arguments of an indexed tiny corpus."""
+    args = ["--corpus", str(write_corpus(tmp_path / "corpus")), "--index", str(tmp_path / "index"),
             "--model", "hashing", "-q"]
+    assert main(["index", *args]) == 0
+    return args
 
 
 def test_index_search_ask(dirs: list[str], capsys: pytest.CaptureFixture[str]):
     assert main(["index", *dirs]) == 0
-    assert "2 articles" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 articles" in out and "embedded 0 chunks" in out  # the second run: nothing new
     assert main(["search", "沙坪坝区 工会驿站", "-k", "1", *dirs]) == 0
     assert "spb#p1" in capsys.readouterr().out
     assert main(["ask", "沙坪坝区建了多少个工会驿站？", *dirs]) == 0
@@ -56,8 +60,9 @@ def test_missing_input_is_a_clear_error(dirs: list[str], tmp_path: Path, capsys:
 
 def test_eval_on_the_smoke_set_writes_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     report = tmp_path / "report"
-    args = ["eval", "--dataset", str(REPO / "eval" / "questions_smoke.jsonl"), "--report", str(report),
-            "--corpus", str(REPO / "corpus"), "--index", str(tmp_path / "index"), "--model", "hashing", "-q"]
+    index = ["--corpus", str(REPO / "corpus"), "--index", str(tmp_path / "index"), "--model", "hashing", "-q"]
+    assert main(["index", *index]) == 0
+    args = ["eval", "--dataset", str(REPO / "eval" / "questions_smoke.jsonl"), "--report", str(report), *index]
     assert main(args) == 0
     assert "hybrid" in capsys.readouterr().out
     data = json.loads((report / "report.json").read_text(encoding="utf-8"))
@@ -162,6 +167,25 @@ def test_over_long_and_control_character_questions(dirs: list[str], tmp_path: Pa
     assert bidi["found"] and "174" in bidi["answer"] and bidi["question"] == "沙坪坝区建了多少个工会驿站？"
 
 
+def test_only_the_latest_history_turns_reach_the_follow_up_resolver(dirs: list[str], tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    from qa.query import followup
+    from qa.query.limits import MAX_HISTORY_TURNS, MAX_TURN_CHARS
+
+    seen: list[list[dict]] = []
+    resolve = followup.resolve_followup
+    monkeypatch.setattr(followup, "resolve_followup", lambda q, history: seen.append(history) or resolve(q, history))
+    questions = tmp_path / "q.jsonl"
+    history = ["驿" * 50_000] * 999 + ["沙坪坝区建了多少个工会驿站？"]
+    questions.write_text(json.dumps({"id": 1, "question": "其中多少个升级改造了？", "history": history},
+                                    ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["answer", "--input", str(questions), "--output", str(tmp_path / "a.jsonl"), *dirs]) == 0
+    (turns,) = seen
+    assert len(turns) == MAX_HISTORY_TURNS and all(len(t["content"]) <= MAX_TURN_CHARS for t in turns)
+    (row,) = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert row["found"] and "24" in row["answer"]  # the latest turn still resolves the follow-up
+
+
 def test_cmrc_defaults_to_the_committed_dev_set():
     from qa.cli import CMRC_DEV, _parser
 
@@ -169,3 +193,16 @@ def test_cmrc_defaults_to_the_committed_dev_set():
     assert (REPO / CMRC_DEV).stat().st_size > 3_000_000 and (REPO / CMRC_DEV).with_name("LICENCE").exists()
     data = json.loads((REPO / CMRC_DEV).read_text(encoding="utf-8"))
     assert sum(len(p["qas"]) for d in data["data"] for p in d["paragraphs"]) == 3219
+
+
+def test_a_reader_never_builds_an_index_at_a_path_that_is_not_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]):
+    """A mistyped --index is an error, not a new index of the bundled pages."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    for command in (["ask", "问题"], ["search", "驿站"], ["answer", "--input", "q.jsonl", "--output", "a.jsonl"]):
+        assert main([*command, "--index", "ARCH_INDX", "--model", "hashing", "-q"]) == 2
+        assert "no index at ARCH_INDX" in capsys.readouterr().err
+    assert not (tmp_path / "ARCH_INDX").exists() and not (tmp_path / "index").exists()

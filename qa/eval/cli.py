@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmrc:
         return _run_cmrc(args, settings)
-    from qa.api import QA
+    from qa.cli import open_index
     from qa.eval.report import format_summary, write_report
     from qa.eval.runner import load_dataset, run_eval
 
     if not args.dataset.exists():
         raise QAError(f"evaluation set {args.dataset} does not exist: pass --dataset FILE")
     items = load_dataset(args.dataset)[: args.limit]
-    qa = QA.open(settings)
+    qa = open_index(args)
     modes = [m.strip() for m in args.systems.split(",") if m.strip()]
     result = run_eval(items, qa_systems(qa, modes), progress=settings.show_progress)
     with tempfile.TemporaryDirectory() as tmp:

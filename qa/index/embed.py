@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from tqdm import tqdm
 
 from qa.errors import ModelError
 from qa.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
+
+LOCK_SLICE = 256  # texts encoded per hold of a model's lock (one question waits at most for this many)
 
 
 class Embedder(Protocol):
@@ -59,10 +62,17 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads at once
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
-        with self._lock:
-            vectors = self.model.encode([prompt + t for t in texts], batch_size=self.batch_size,
-                                        normalize_embeddings=True, show_progress_bar=show_progress,
-                                        convert_to_numpy=True)
+        """Vectors of `texts`, LOCK_SLICE texts per hold of the model's lock, so that questions asked while an
+        upload is embedded wait for one slice, not for the whole upload."""
+        parts = []
+        with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not show_progress) as bar:
+            for start in range(0, len(texts), LOCK_SLICE):
+                piece = [prompt + t for t in texts[start : start + LOCK_SLICE]]
+                with self._lock:
+                    parts.append(self.model.encode(piece, batch_size=self.batch_size, normalize_embeddings=True,
+                                                   show_progress_bar=False, convert_to_numpy=True))
+                bar.update(len(piece))
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:

@@ -35,14 +35,14 @@ from qa.index.store import (
     save_store,
 )
 from qa.index.vectorcache import CACHE_NAME, VectorCache
-from qa.ingest.catalog import STATE_DIR, read_tombstones, tombstones_path
+from qa.ingest.catalog import read_tombstones, text_key, tombstones_path, without_deleted
 from qa.ingest.chunk import chunk_paragraphs
+from qa.ingest.load import MAX_FILE_BYTES, METADATA, corpus_paths, load_corpus_report
 from qa.schema import Article, Chunk
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CORPUS_SUFFIXES = {".txt", ".md", ".html", ".htm", ".jsonl", ".docx", ".pdf", ".json"}
 
 
 @dataclass(frozen=True)
@@ -72,17 +72,18 @@ class IndexReport:
 
 
 def corpus_files(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every corpus file (articles, metadata.json and the library's tombstones), keyed by path relative
-    to `corpus_dir`; hidden files and folders are not corpus files."""
+    """A fingerprint of every file that makes the corpus — the files the loader reads (`corpus_paths`), the root
+    metadata.json and the library's tombstones — keyed by path relative to `corpus_dir`: the sha256 of its bytes,
+    or for a file over the loader's size limit only its size (it is refused unread)."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory {corpus_dir} does not exist: pass --corpus DIR")
-    files = {p.relative_to(corpus_dir).as_posix(): _sha256(p) for p in sorted(corpus_dir.rglob("*"))
-             if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES
-             and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)}
-    tombstones = tombstones_path(corpus_dir)
-    if tombstones.is_file():
-        files[f"{STATE_DIR}/{tombstones.name}"] = _sha256(tombstones)
-    return files
+    paths = [*corpus_paths(corpus_dir), corpus_dir / METADATA, tombstones_path(corpus_dir)]
+    return {p.relative_to(corpus_dir).as_posix(): _fingerprint_file(p) for p in paths if p.is_file()}
+
+
+def _fingerprint_file(path: Path) -> str:
+    size = path.stat().st_size
+    return f"size:{size}" if size > MAX_FILE_BYTES else _sha256(path)
 
 
 def _sha256(path: Path) -> str:
@@ -101,12 +102,14 @@ def chunk_key(model: str, chunk: Chunk) -> str:
     return hashlib.sha1(f"{model}\0{chunk.context}\0{chunk.text}".encode()).hexdigest()
 
 
-def index_status(settings: Settings, model_name: str) -> str | None:
-    """None when the index matches its own recorded corpus and `model_name`, else a short reason it is stale."""
-    try:
-        manifest = load_store(settings.index_dir).manifest
-    except QAError as exc:
-        return str(exc)
+def index_status(settings: Settings, model_name: str, manifest: Manifest | None = None) -> str | None:
+    """None when the index matches its own recorded corpus and `model_name`, else a short reason it is stale.
+    `manifest` is the index's, when the caller has loaded it already."""
+    if manifest is None:
+        try:
+            manifest = load_store(settings.index_dir).manifest
+        except QAError as exc:
+            return str(exc)
     if manifest.model != model_name:
         return f"index was built with model {manifest.model}, now {model_name}"
     corpus = recorded_corpus(manifest, settings.index_dir)
@@ -186,14 +189,17 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     old_files = old.manifest.files if old else {}
     chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)
     keys = [chunk_key(embedder.name, c) for c in chunks]
-    vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
                         model_id=embedder.model_id)
-    store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors),
-                  KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
-    store.path = save_store(store, settings.index_dir)
+    if old is not None and _unchanged(old, manifest, articles, keys):
+        store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
+    else:
+        vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
+        store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors),
+                      KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
+        store.path = save_store(store, settings.index_dir)
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),
         changed=tuple(sorted(f for f in files if f in old_files and files[f] != old_files[f])),
@@ -204,14 +210,29 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     return store, report
 
 
-def _read_corpus(corpus_dir: Path) -> tuple[list[Article], list[str], int]:
-    """The corpus's articles less the deleted ones, a line per skipped file or line, and how many were deleted."""
-    from qa.ingest.load import load_corpus_report
+def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str]) -> bool:
+    """The old build already holds exactly what a new one would (same files, corpus, model, articles, chunks)."""
+    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir")
+    return (all(getattr(old.manifest, f) == getattr(new, f) for f in same)
+            and old.chunk_keys == keys and old.articles == articles)
 
+
+def _read_corpus(corpus_dir: Path) -> tuple[list[Article], list[str], int]:
+    """The corpus's articles less the deleted ones and less repeats of an article already read (the same text in
+    another file or place), a line per skipped file, line or repeat, and how many were deleted."""
     articles, problems = load_corpus_report(corpus_dir)
-    tombstones = read_tombstones(corpus_dir)
-    kept = [a for a in articles if a.id not in tombstones]
-    return kept, [str(p) for p in problems], len(articles) - len(kept)
+    kept = without_deleted(articles, read_tombstones(corpus_dir).values())
+    deleted = len(articles) - len(kept)
+    first: dict[str, Article] = {}
+    unique = []
+    lines = [str(p) for p in problems]
+    for a in kept:
+        seen = first.setdefault(text_key(a), a)
+        if seen is a:
+            unique.append(a)
+        else:
+            lines.append(f"{a.file}: article {a.id} «{a.title}» repeats {seen.id} in {seen.file}: skipped")
+    return unique, lines, deleted
 
 
 def _corpus_record(corpus_dir: Path, index_dir: Path) -> tuple[str, str]:

@@ -192,7 +192,8 @@ def current_build(index_dir: Path) -> Path:
     """The live build folder named by `CURRENT`."""
     pointer = index_dir / POINTER
     if not pointer.exists():
-        raise IndexStateError(f"no index at {index_dir}: run `qa index --index {index_dir}` first")
+        raise IndexStateError(f"no index at {index_dir}: check the path, or build it with "
+                              f"`qa index --index {index_dir} --corpus DIR`")
     folder = index_dir / pointer.read_text(encoding="utf-8").strip()
     if not (folder / "manifest.json").exists():
         raise IndexStateError(f"the index at {index_dir} points to a missing build ({folder.name}): "

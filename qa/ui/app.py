@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from qa.schema import Answer
 from qa.settings import Settings
 from qa.ui.cards import CLICK_JS, CSS, EMPTY, answer_html, error_html, md_safe, sources_html
 from qa.ui.feedback import DEFAULT_PATH, append_feedback, feedback_record, index_version
-from qa.ui.library import DELETED_HEADERS, HEADERS, Caller, Library
+from qa.ui.library import DELETED_HEADERS, HEADERS, MAX_BYTES, Caller, Library
 from qa.ui.terminal import format_answer
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # must be set before gradio is imported
 import gradio as gr  # noqa: E402
 
-log = logging.getLogger("app")
+log = logging.getLogger(__name__)
 
 EXAMPLES = ["沙坪坝区建了多少个工会驿站？", "其中多少个智能化升级了？", "巫山县建了多少个新就业形态工会组织？",
             "How many trade union stations did Shapingba build?"]
@@ -220,8 +220,37 @@ def rater(qa: QA, rating: str, feedback_path: Path) -> Callable[[str, list[Answe
     return record
 
 
+@dataclass
+class LibraryView:
+    """The components of the 资料库 tab."""
+
+    summary: gr.Markdown
+    table: gr.Dataframe
+    password: gr.Textbox
+    files: gr.File
+    add: gr.Button
+    add_msg: gr.Textbox
+    pick: gr.Dropdown
+    delete: gr.Button
+    delete_msg: gr.Textbox
+    deleted: gr.Dataframe
+    restore_pick: gr.Dropdown
+    restore: gr.Button
+    restore_msg: gr.Textbox
+
+    @property
+    def listed(self) -> list[Any]:
+        """What every change refreshes: the tables, the pickers and the summary."""
+        return [self.table, self.pick, self.summary, self.deleted, self.restore_pick]
+
+
 def library_tab(lib: Library, demo: gr.Blocks) -> None:
     """Article table for everyone; with the admin password: upload, delete (reversible) and restore."""
+    wire_library(lib, library_view(lib), demo)
+
+
+def library_view(lib: Library) -> LibraryView:
+    """The tab's components; the write controls only show when an admin password is configured."""
     summary = gr.Markdown(lib.summary())
     if lib.qa.stale:
         gr.Markdown(f"⚠️ 索引落后于资料库文件（{md_safe(lib.qa.stale)}）。请管理员运行 "
@@ -247,10 +276,17 @@ def library_tab(lib: Library, demo: gr.Blocks) -> None:
                 delete_msg = gr.Textbox(label="删除结果", interactive=False, lines=3)
         with gr.Accordion("已删除的文章（可恢复）", open=False):
             deleted = gr.Dataframe(value=deleted_table(lib), headers=DELETED_HEADERS, interactive=False, wrap=True)
-            restore_pick = gr.Dropdown(choices=lib.deleted_choices(), value=None, label="选择要恢复的文章")
+            restore_pick = gr.Dropdown(choices=lib.deleted_choices(), value=None, label="选择要恢复的文章",
+                                       allow_custom_value=True)  # the API may name the article id instead
             restore = gr.Button("恢复所选文章")
             restore_msg = gr.Textbox(label="恢复结果", interactive=False, lines=2)
+    return LibraryView(summary, table, password, files, add, add_msg, pick, delete, delete_msg, deleted,
+                       restore_pick, restore, restore_msg)
 
+
+def wire_library(lib: Library, view: LibraryView, demo: gr.Blocks) -> None:
+    """The tab's handlers. Writes run one at a time (concurrency id "library", limit 1), so password guesses
+    queue behind each other instead of running side by side."""
     def listing() -> tuple:
         return (article_table(lib), gr.update(choices=lib.choices(), value=None), lib.summary(), deleted_table(lib),
                 gr.update(choices=lib.deleted_choices(), value=None))
@@ -278,13 +314,15 @@ def library_tab(lib: Library, demo: gr.Blocks) -> None:
         articles = lib.articles
         return gr.update(value=articles[row].id) if isinstance(row, int) and 0 <= row < len(articles) else gr.skip()
 
-    listed = [table, pick, summary, deleted, restore_pick]
-    table.select(pick_row, None, [pick], api_name=False)  # clicking a row picks that article for deletion
-    add.click(add_files, [files, password], [add_msg, *listed, files], api_name="add_files")
-    delete.click(article_change(lib.delete), [pick, password], [delete_msg, *listed], api_name="delete_article")
-    restore.click(article_change(lib.restore), [restore_pick, password], [restore_msg, *listed],
-                  api_name="restore_article")
-    demo.load(guarded(lambda: (gr.skip(),) * 5)(listing), None, listed, api_name="articles")
+    writes = {"concurrency_id": "library", "concurrency_limit": 1}
+    view.table.select(pick_row, None, [view.pick], api_name=False)  # clicking a row picks that article
+    view.add.click(add_files, [view.files, view.password], [view.add_msg, *view.listed, view.files],
+                   api_name="add_files", **writes)
+    view.delete.click(article_change(lib.delete), [view.pick, view.password], [view.delete_msg, *view.listed],
+                      api_name="delete_article", **writes)
+    view.restore.click(article_change(lib.restore), [view.restore_pick, view.password],
+                       [view.restore_msg, *view.listed], api_name="restore_article", **writes)
+    demo.load(guarded(lambda: (gr.skip(),) * 5)(listing), None, view.listed, api_name="articles")
 
 
 def deleted_table(lib: Library) -> dict[str, Any]:
@@ -296,7 +334,7 @@ def launch_app(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share
     """Launch with the local-font theme, the card CSS and the `[n]` click script; extra kwargs go to `launch`."""
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo.launch(server_name=host, server_port=port, share=share, theme=THEME, css=APP_CSS, head=CLICK_JS,
-                       show_error=False, max_file_size="200mb", **kwargs)
+                       show_error=False, max_file_size=f"{MAX_BYTES // 2**20}mb", **kwargs)
 
 
 # ---------- command line ----------
@@ -332,8 +370,7 @@ def exposure_check(host: str, share: bool, password: str | None) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("qa", "app"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("qa").setLevel(logging.INFO)  # the application's own loggers; libraries stay at WARNING
     from qa.api import QA
     from qa.errors import QAError
     from qa.index.indexer import settle

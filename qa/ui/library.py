@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from qa.errors import CorpusError, IndexBusyError
 from qa.index.lock import writer_lock
-from qa.ingest.catalog import Tombstone, append_audit, now, read_tombstones, write_tombstones
+from qa.ingest.catalog import Tombstone, append_audit, hides, now, read_tombstones, text_key, write_tombstones
 from qa.ingest.load import MAX_FILE_BYTES, read_file
 from qa.schema import Article
 
@@ -40,12 +41,15 @@ MAX_BYTES = 20 * 1024 * 1024
 UPLOADS = "uploads"  # uploads land in this folder of the corpus directory
 LOCK_WAIT = 30.0  # seconds a change in the UI waits for another writer before saying "busy"
 WRONG_PASSWORD_DELAY = 1.0  # seconds, to slow down guessing
+MAX_FAILURES = 5  # wrong passwords from one address within LOCKOUT seconds lock that address out …
+LOCKOUT = 600.0  # … for this many seconds (every attempt meanwhile is refused without checking)
 HEADERS = ["标题", "日期", "来源", "段落数", "文件"]
 DELETED_HEADERS = ["标题", "文件", "删除时间", "删除人"]
 
 READ_ONLY = ("资料库为只读：服务启动时没有设置管理员密码。需要上传或删除文章时，请用 --admin-password 或环境变量 "
              "UNION_QA_ADMIN_PASSWORD 设置密码后重新启动。")
 WRONG_PASSWORD = "管理员密码不正确，没有做任何修改。"
+LOCKED_OUT = "密码错误次数过多，已暂停来自该地址的修改请求，请 10 分钟后再试。"
 BUSY = "资料库正在被另一个操作更新（另一个上传/删除或 qa index），请稍后再试。没有做任何修改。"
 
 Progress = Callable[[float, str], None]
@@ -75,11 +79,6 @@ def _no_progress(fraction: float, desc: str) -> None:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def text_key(article: Article) -> str:
-    """A hash of an article's paragraph texts: the same article uploaded again has the same key."""
-    return hashlib.sha256("\n".join(p.text for p in article.paragraphs).encode()).hexdigest()
 
 
 def check_file(path: Path, max_bytes: int = MAX_BYTES) -> list[Article]:
@@ -132,6 +131,8 @@ class Library:
         self.qa = qa
         self.max_bytes = max_bytes
         self._password = admin_password or ""
+        self._failures: dict[str, list[float]] = {}  # client address -> times of its recent wrong passwords
+        self._failures_lock = threading.Lock()
 
     @property
     def writable(self) -> bool:
@@ -144,6 +145,8 @@ class Library:
 
     @property
     def articles(self) -> list[Article]:
+        """The articles of the index's live build (another writer may have made a newer one live)."""
+        self.qa.live()
         return list(self.qa.store.articles)
 
     def rows(self) -> list[list[object]]:
@@ -162,7 +165,8 @@ class Library:
         return [[t.title, t.file, t.deleted_at, t.by] for t in self.deleted()]
 
     def deleted_choices(self) -> list[tuple[str, str]]:
-        return [(f"{t.title}（{t.file}，{t.deleted_at}）", t.article_id) for t in self.deleted()]
+        """(label, tombstone key) pairs for the restore picker."""
+        return [(f"{t.title}（{t.file}，{t.deleted_at}）", t.key) for t in self.deleted()]
 
     def summary(self) -> str:
         files = {a.file for a in self.articles}
@@ -193,7 +197,10 @@ class Library:
         who = "anonymous"
         if not self._password:
             result = LibraryResult(False, READ_ONLY)
+        elif self._locked_out(caller.client):
+            result = LibraryResult(False, LOCKED_OUT)
         elif not hmac.compare_digest(caller.password.encode(), self._password.encode()):
+            self._failed(caller.client)
             time.sleep(WRONG_PASSWORD_DELAY)
             result = LibraryResult(False, WRONG_PASSWORD)
         else:
@@ -206,6 +213,16 @@ class Library:
         append_audit(self.corpus_dir, action, who, caller.client, what | {"changed": list(result.files)}, result.ok,
                      result.message)
         return result
+
+    def _locked_out(self, client: str) -> bool:
+        with self._failures_lock:
+            recent = [t for t in self._failures.get(client, []) if time.monotonic() - t < LOCKOUT]
+            self._failures[client] = recent
+            return len(recent) >= MAX_FAILURES
+
+    def _failed(self, client: str) -> None:
+        with self._failures_lock:
+            self._failures.setdefault(client, []).append(time.monotonic())
 
     def _add(self, paths: list[Path], progress: Progress) -> LibraryResult:
         if not paths:
@@ -231,6 +248,7 @@ class Library:
         """(path, display name) of acceptable files, and one Chinese line per refused file."""
         known_files = {h: f for f, h in self.qa.store.manifest.files.items()}
         known_texts = {text_key(a): a.title for a in self.articles}
+        deleted = {t.text: t.title for t in read_tombstones(self.corpus_dir).values() if t.text}
         accepted, problems = [], []
         for path in paths:
             shown = path.name
@@ -242,6 +260,8 @@ class Library:
                 if digest in known_files:
                     raise CorpusError(f"内容与资料库中的“{known_files[digest]}”相同，未重复添加")
                 keys = [text_key(a) for a in articles]
+                if all(k in deleted for k in keys):
+                    raise CorpusError(f"文章《{deleted[keys[0]]}》曾被删除，请在“已删除的文章”中恢复，无需重新上传")
                 if all(k in known_texts for k in keys):
                     raise CorpusError(f"文章《{known_texts[keys[0]]}》已在资料库中，未重复添加")
                 known_files[digest] = shown
@@ -286,24 +306,26 @@ class Library:
             return LibraryResult(False, "请先在列表中选择要删除的文章（列表可能已过期，请刷新）。")
         progress(0.1, "正在删除…")
         before = read_tombstones(self.corpus_dir)
-        after = before | {article.id: Tombstone(article.id, article.title, article.file, now(),
-                                                f"admin@{caller.client}" if caller.client else "admin")}
+        tombstone = Tombstone(article.id, article.title, article.file, now(),
+                              f"admin@{caller.client}" if caller.client else "admin", text_key(article))
+        after = before | {tombstone.key: tombstone}
         result = self._apply(before, after, progress, "删除")
         if not result.ok:
             return result
         done = f"已删除《{article.title}》。原文件“{article.file}”保留不变，可在“已删除的文章”中恢复。"
         return LibraryResult(True, done, (article.file,))
 
-    def _restore(self, article_id: str, progress: Progress) -> LibraryResult:
+    def _restore(self, choice: str, progress: Progress) -> LibraryResult:
+        """Restore the tombstone `choice` names (its key, or the article id it had)."""
         before = read_tombstones(self.corpus_dir)
-        tombstone = before.get(article_id)
+        tombstone = before.get(choice) or next((t for t in before.values() if t.article_id == choice), None)
         if tombstone is None:
             return LibraryResult(False, "请先在“已删除的文章”中选择要恢复的文章（列表可能已过期，请刷新）。")
         progress(0.1, "正在恢复…")
-        result = self._apply(before, {k: v for k, v in before.items() if k != article_id}, progress, "恢复")
+        result = self._apply(before, {k: v for k, v in before.items() if k != tombstone.key}, progress, "恢复")
         if not result.ok:
             return result
-        if not any(a.id == article_id for a in self.articles):
+        if not any(hides(tombstone, a) for a in self.articles):
             gone = f"《{tombstone.title}》的原文件“{tombstone.file}”已不在资料库目录中，无法恢复。"
             return LibraryResult(False, gone)
         return LibraryResult(True, f"已恢复《{tombstone.title}》。", (tombstone.file,))

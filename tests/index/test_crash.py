@@ -84,9 +84,11 @@ def test_kill_after_the_swap_leaves_the_new_index_live(tiny_settings):
 
 
 def test_kill_at_random_moments(tiny_settings):
-    """SIGKILL after a random delay, five times: the index is always the old or the new one, whole."""
+    """SIGKILL after a random delay, five times: the index is always the old or the new one, whole, and answers
+    as that one does."""
     build_index(tiny_settings, HashingEmbedder())
     old = load_store(tiny_settings.index_dir).manifest
+    old_answers = answers(tiny_settings)
     add_article(tiny_settings)
     rng = random.Random(20261127)
     for _ in range(5):
@@ -94,7 +96,10 @@ def test_kill_at_random_moments(tiny_settings):
         time.sleep(rng.uniform(0.2, 3.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-        assert load_store(tiny_settings.index_dir).manifest.counts["articles"] in (old.counts["articles"], 3)
+        manifest = load_store(tiny_settings.index_dir).manifest
+        assert manifest.counts["articles"] in (old.counts["articles"], 3)
+        if manifest == old:
+            assert answers(tiny_settings) == old_answers
     assert qa_index(tiny_settings).returncode == 0
     assert debris(tiny_settings.index_dir) == [] and len(builds(tiny_settings.index_dir)) <= 2
     assert load_store(tiny_settings.index_dir).manifest.counts["articles"] == 3

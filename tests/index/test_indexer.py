@@ -200,3 +200,44 @@ def test_an_open_qa_follows_a_build_made_by_another_writer(tiny_settings):
     build_index(tiny_settings, HashingEmbedder())  # as `qa index` or a second UI would
     answer = qa.ask("江北区总工会推出了多少个职工服务项目？")
     assert answer.found and "104" in answer.text
+
+
+def test_the_same_article_in_two_files_is_indexed_once_and_reported(tiny_settings):
+    original = (tiny_settings.corpus_dir / "wushan.jsonl").read_bytes()
+    (tiny_settings.corpus_dir / "wushan2.jsonl").write_bytes(original.replace(b'"ws"', b'"ws2"'))  # read second
+    store, report = build_index(tiny_settings, HashingEmbedder())
+    assert sorted(a.id for a in store.articles) == ["spb", "ws"]
+    assert any("ws2" in p and "repeats ws" in p for p in report.problems)
+
+
+def test_an_unchanged_corpus_writes_no_new_build(tiny_settings):
+    first, _ = build_index(tiny_settings, HashingEmbedder())
+    again, report = build_index(tiny_settings, HashingEmbedder())
+    assert again.path == first.path and report.embedded == 0
+    builds = [p for p in tiny_settings.index_dir.iterdir() if p.name.startswith("build-")]
+    assert len(builds) == 1
+
+
+def test_a_file_over_the_size_limit_is_fingerprinted_without_being_read(tiny_settings, monkeypatch):
+    from qa.index.indexer import corpus_files
+
+    with (tiny_settings.corpus_dir / "huge.txt").open("wb") as f:
+        f.truncate(200 * 1024 * 1024)  # sparse: nothing is written to disk
+
+    def never(*args, **kwargs):
+        raise AssertionError("a file over the limit must not be hashed")
+
+    monkeypatch.setattr("qa.index.indexer._sha256", lambda p: never() if p.name == "huge.txt" else "x")
+    assert corpus_files(tiny_settings.corpus_dir)["huge.txt"] == f"size:{200 * 1024 * 1024}"
+
+
+def test_a_damaged_tombstone_list_is_a_clear_cli_error(tiny_settings, capsys):
+    from qa.cli import main
+    from qa.ingest.catalog import tombstones_path
+
+    tombstones_path(tiny_settings.corpus_dir).parent.mkdir()
+    tombstones_path(tiny_settings.corpus_dir).write_text("{broken", encoding="utf-8")
+    args = ["index", "--corpus", str(tiny_settings.corpus_dir), "--index", str(tiny_settings.index_dir),
+            "--model", "hashing", "-q"]
+    assert main(args) == 2
+    assert "deleted.json is damaged" in capsys.readouterr().err

@@ -171,6 +171,7 @@ def test_upload_is_searchable_then_delete_and_restore(served, tmp_path):
 def test_anonymous_writes_are_refused_on_the_server(tiny_settings, tmp_path, monkeypatch, password):
     """The reported attack: one anonymous HTTP call to /delete_article. Refused, with or without a password set."""
     monkeypatch.setattr("qa.ui.library.WRONG_PASSWORD_DELAY", 0.0)
+    monkeypatch.setattr("qa.ui.library.MAX_FAILURES", 100)  # six wrong guesses here; the lockout is tested apart
     corpus = tiny_settings.corpus_dir
     before = {name: (corpus / name).read_bytes() for name in corpus_files(corpus)}
     good = tmp_path / "jiangjin.txt"
@@ -181,6 +182,8 @@ def test_anonymous_writes_are_refused_on_the_server(tiny_settings, tmp_path, mon
             message, *_ = client.predict("ws", guess, api_name="/delete_article")
             assert ("只读" if password is None else "密码不正确") in message
             message, *_ = client.predict([handle_file(str(good))], guess, api_name="/add_files")
+            assert ("只读" if password is None else "密码不正确") in message
+            message, *_ = client.predict("ws", guess, api_name="/restore_article")
             assert ("只读" if password is None else "密码不正确") in message
         table, *_ = client.predict(api_name="/articles")
         assert len(table["data"]) == 2
@@ -196,6 +199,14 @@ def test_long_and_control_character_questions(served):
     chat, _, _ = ask(client, "\u202e沙坪坝区\x00建了多少个\u2066工会驿站？\x07\x1b")
     assert "174" in text_of(chat[-1])
     assert not any(c in text_of(chat[-2]) for c in "\u202e\x00\u2066\x1b")
+
+
+def test_a_session_keeps_only_its_latest_answers(served, monkeypatch):
+    monkeypatch.setattr(app, "MAX_SESSION_ANSWERS", 3)
+    client = Client(served.url, verbose=False, analytics_enabled=False)
+    for question in ("沙坪坝区建了多少个工会驿站？", "巫山县建了多少个新就业形态工会组织？") * 3:
+        chat, _, _ = ask(client, question)
+    assert len(chat) == 2 * 3 and "41" in text_of(chat[-1])
 
 
 def test_share_without_password_refuses_to_start_and_open_host_warns(caplog):

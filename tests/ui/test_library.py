@@ -206,3 +206,38 @@ def test_a_change_while_another_writer_holds_the_index_says_busy(lib, tmp_path, 
         assert lib.delete("ws", ADMIN).message == BUSY
     assert snapshot(lib.corpus_dir) == corpus and lib.deleted() == []
     assert lib.add([write(tmp_path, "good.txt", GOOD)], ADMIN).ok
+
+
+def test_a_delete_hides_only_the_article_deleted_even_when_another_takes_its_id(lib, tmp_path):
+    """Upload report.txt, delete it, upload another report.md: the new one is listed and answerable; the deleted
+    one stays deleted although the new file now sorts first and takes its id."""
+    assert lib.add([write(tmp_path, "report.txt", GOOD)], ADMIN).ok
+    old = next(a for a in lib.articles if a.file == "uploads/report.txt")
+    assert lib.delete(old.id, ADMIN).ok
+    other = GOOD.replace("江津区", "永川区").replace("58", "36")
+    (tmp_path / "b").mkdir()
+    result = lib.add([write(tmp_path / "b", "report.md", other)], ADMIN)
+    assert result.ok and "1 篇文章" in result.message
+    files = [a.file for a in lib.articles]
+    assert "uploads/report.md" in files and "uploads/report.txt" not in files
+    assert [t.file for t in lib.deleted()] == ["uploads/report.txt"]
+    assert "36" in lib.qa.ask("永川区新建了多少个爱心驿站？").text
+
+
+def test_uploading_a_deleted_article_again_points_to_restore(lib, tmp_path):
+    assert lib.add([write(tmp_path, "report.txt", GOOD)], ADMIN).ok
+    assert lib.delete(next(a.id for a in lib.articles if a.file == "uploads/report.txt"), ADMIN).ok
+    (tmp_path / "again").mkdir()
+    result = lib.add([write(tmp_path / "again", "copy.md", GOOD + "\n")], ADMIN)
+    assert not result.ok and "恢复" in result.message
+
+
+def test_repeated_wrong_passwords_lock_that_address_out(lib, monkeypatch):
+    from qa.ui.library import LOCKED_OUT, MAX_FAILURES
+
+    monkeypatch.setattr("qa.ui.library.WRONG_PASSWORD_DELAY", 0.0)
+    guesser = Caller("guess", "10.9.9.9")
+    for _ in range(MAX_FAILURES):
+        assert lib.delete("ws", guesser).message == WRONG_PASSWORD
+    assert lib.delete("ws", Caller("s3cret", "10.9.9.9")).message == LOCKED_OUT  # even the right one, for a while
+    assert lib.delete("ws", ADMIN).ok  # another address is not affected
