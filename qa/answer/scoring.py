@@ -16,7 +16,7 @@ from qa.answer.config import ComposerConfig
 from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
-from qa.query.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
+from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
 from qa.query.question import Entity, Question
 from qa.schema import Paragraph
 

@@ -2,7 +2,7 @@
 
 The same `tokenize` is used to index paragraphs and to read queries, so both sides always agree.
 `expand_query` adds the other form of known abbreviations (市总 ↔ 市总工会, 产改 ↔ 产业工人队伍建设改革) and the
-standard name of a place alias (山城 → 重庆). The stopwords and both maps come from the lexicon (qa/query/lexicon.py).
+standard name of a place alias (山城 → 重庆). The stopwords and both maps come from the lexicon (qa/lexicon.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from qa.query.lexicon import PLACE_ALIASES, STOPWORDS, SYNONYMS, USER_DICT
+from qa.lexicon import PLACE_ALIASES, STOPWORDS, SYNONYMS, USER_DICT
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ Three cases, tried in order against the last user question (itself resolved firs
 - other anaphors ("其中多少个智能化升级了？", "这个活动什么时候举办的？") or a question with no topic of its own
   ("为什么？") get the previous question's names and noun phrases put in front.
 A question that names its own topic and has no anaphor is returned unchanged, so it never drags in the old topic.
-Units, question words, place suffixes and the English place names come from the domain lexicon (lexicon.py).
+Units, question words, place suffixes and the English place names come from the domain lexicon (qa/lexicon.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from qa.index.tokens import normalize
-from qa.query.lexicon import ASKED_UNITS, EN_PLACES, MEASURE_CHARS, QUESTION_WORD, SUBJECT_WORD, SURFACE_SUFFIX
+from qa.lexicon import ASKED_UNITS, EN_PLACES, MEASURE_CHARS, QUESTION_WORD, SUBJECT_WORD, SURFACE_SUFFIX
 from qa.query.question import (
     QUOTED,
     Question,

@@ -6,7 +6,7 @@ English questions are read with the domain glossary (EN_PLACES, EN_TERMS) and, w
 corpus `Lexicon` (qa/query/english.py: dictionary meanings and pinyin names), so that their places, years and key
 nouns can be checked against the Chinese paragraphs. Segmentation and part-of-speech tags come from the project's
 one jieba tokenizer; every word list (question words, units, provinces, surnames, the glossary …) comes from the
-domain lexicon, qa/query/lexicon.py.
+domain lexicon, qa/lexicon.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.index.tokens import normalize, tokenize
-from qa.query.kinds import EntityKind, Form
-from qa.query.lexicon import (  # QUESTION_WORD and UNITS are imported from here by qa/answer/facts.py too
+from qa.lexicon import (
     ASK_UNIT,
     CN_DIGITS,
     DIGIT_NAMES,
@@ -38,6 +37,7 @@ from qa.query.lexicon import (  # QUESTION_WORD and UNITS are imported from here
     UNIT_NOUNS,
     UNITS,
 )
+from qa.query.kinds import EntityKind, Form
 
 if TYPE_CHECKING:
     from qa.query.english import Lexicon
