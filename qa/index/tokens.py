@@ -32,7 +32,7 @@ def to_simplified(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Segment `text` for BM25: normalised, jieba search-mode words, no punctuation or stopwords."""
-    words = _jieba().cut_for_search(normalize(text))
+    words = jieba_tokenizer().cut_for_search(normalize(text))
     return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS and _WORD.search(w)]
 
 
@@ -47,7 +47,8 @@ def expand_query(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # noqa: ANN202 - jieba has no type stubs
+def jieba_tokenizer():  # noqa: ANN202 - jieba has no type stubs
+    """The one jieba tokenizer (the union dictionary loaded), shared by `tokenize` and question analysis."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # jieba prints its cache chatter at INFO; silence it at its own logger only

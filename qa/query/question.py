@@ -327,9 +327,9 @@ def int_to_cn(n: int) -> str:
 def _pos_tokenizer():  # noqa: ANN202 - jieba has no type stubs
     import jieba.posseg
 
-    from qa.index.tokens import _jieba  # the same jieba instance and union dictionary as `tokenize`
+    from qa.index.tokens import jieba_tokenizer  # the same jieba instance and union dictionary as `tokenize`
 
-    return jieba.posseg.POSTokenizer(_jieba())
+    return jieba.posseg.POSTokenizer(jieba_tokenizer())
 
 
 def _en_find(phrase: str, norm: str) -> bool:
