@@ -20,7 +20,8 @@ from qa.settings import DEFAULT_MODEL, Settings
 if TYPE_CHECKING:
     from qa.api import QA
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)  # this module's own messages
+APP_LOGGER = "qa"  # the application's root logger: the CLI sets its level; libraries stay at WARNING
 
 DEFAULT_INDEX = Path("index")
 CMRC_DEV = Path("eval/cmrc2018/cmrc2018_dev.json")  # committed with its licence (CC BY-SA 4.0)
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("qa").setLevel(level)  # the application's own loggers; libraries stay at WARNING
+    logging.getLogger(APP_LOGGER).setLevel(level)  # every qa.* logger, this module's too
     if not args.verbose:  # bm25s sets its own logger to DEBUG when imported: keep its chatter off the terminal
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("bm25s"))

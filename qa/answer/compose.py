@@ -26,7 +26,7 @@ from qa.answer.forms import form_score, rule
 from qa.answer.render import not_found, render
 from qa.answer.scoring import Candidate, coverage, has, presence, relative, sentence_spans
 from qa.index.tokens import normalize
-from qa.query.kinds import Form
+from qa.query.kinds import EntityKind, Form
 from qa.query.question import Entity, Question
 from qa.schema import Answer, Hit, Paragraph
 
@@ -166,9 +166,9 @@ def extend(q: Question, best: Candidate, candidates: list[Candidate], ev: Eviden
 
 def _supports(q: Question, p: Paragraph, ev: Evidence) -> bool:
     ctx = ev.context[p.id]
-    local = any(e.kind == "place" and has(e, ctx) for e in q.entities)
-    return all(_has_entity(e, p, ctx) or e.kind == "province" and local for e in q.entities)
+    local = any(e.kind is EntityKind.PLACE and has(e, ctx) for e in q.entities)
+    return all(_has_entity(e, p, ctx) or e.kind is EntityKind.PROVINCE and local for e in q.entities)
 
 
 def _has_entity(e: Entity, p: Paragraph, context: str) -> bool:
-    return has(e, context) or e.kind == "year" and p.date.startswith(e.text)
+    return has(e, context) or e.kind is EntityKind.YEAR and p.date.startswith(e.text)

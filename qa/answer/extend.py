@@ -12,7 +12,7 @@ from qa.answer.evidence import Evidence
 from qa.answer.forms import form_score, rule
 from qa.answer.scoring import Candidate, sentence_spans
 from qa.index.tokens import normalize
-from qa.query.lexicon import ORDINAL_NUMERALS
+from qa.lexicon import ORDINAL_NUMERALS
 from qa.query.question import Question
 from qa.schema import Hit, Paragraph
 

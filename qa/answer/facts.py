@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.config import ComposerConfig
-from qa.query.lexicon import NUMERAL_CHARS, ORDINAL_NUMERALS, ORG_SUFFIX, QUESTION_WORD, UNITS, VENUE, VENUE_VERB
+from qa.lexicon import NUMERAL_CHARS, ORDINAL_NUMERALS, ORG_SUFFIX, QUESTION_WORD, UNITS, VENUE, VENUE_VERB
 from qa.query.question import Question
 
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")

@@ -16,7 +16,8 @@ from qa.answer.config import ComposerConfig
 from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
-from qa.query.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
+from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
+from qa.query.kinds import EntityKind
 from qa.query.question import Entity, Question
 from qa.schema import Paragraph
 
@@ -66,7 +67,7 @@ def coverage(q: Question, sentence: str, context: str, weights: dict[str, float]
         got += w * max(presence(q, term, sentence, cfg, focus),
                        cfg.context_credit * presence(q, term, context, cfg, focus))
     for e in q.entities:
-        w = cfg.entity_weight * (cfg.province_weight if e.kind == "province" else 1.0)
+        w = cfg.entity_weight * (cfg.province_weight if e.kind is EntityKind.PROVINCE else 1.0)
         total += w
         got += w * (1.0 if any(f in sentence for f in e.forms) else cfg.context_credit if has(e, context) else 0.0)
     return got / total if total else 0.0
@@ -95,7 +96,7 @@ def _synonyms(term: str) -> tuple[str, ...]:
 
 def has(e: Entity, text: str) -> bool:
     """The entity, in one of its forms, is in `text` (a number only as a whole number)."""
-    return any(f in text for f in e.forms) if e.kind != "number" else any(
+    return any(f in text for f in e.forms) if e.kind is not EntityKind.NUMBER else any(
         re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", text) for f in e.forms)
 
 

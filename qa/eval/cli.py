@@ -2,7 +2,7 @@
 
 Every system is `QA.ask` with a different retrieval mode over the same index, so rows differ only in retrieval;
 the report folder gets report.md / report.json / chart.png and a comparison with the report it replaces.
-`--cmrc PATH` runs the CMRC 2018 open-domain benchmark instead (see qa/cmrc.py).
+`--cmrc PATH` runs the CMRC 2018 open-domain benchmark instead (see qa/eval/cmrc.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The same `tokenize` is used to index paragraphs and to read queries, so both sides always agree.
 `expand_query` adds the other form of known abbreviations (市总 ↔ 市总工会, 产改 ↔ 产业工人队伍建设改革) and the
-standard name of a place alias (山城 → 重庆). The stopwords and both maps come from the lexicon (qa/query/lexicon.py).
+standard name of a place alias (山城 → 重庆). The stopwords and both maps come from the lexicon (qa/lexicon.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from qa.query.lexicon import PLACE_ALIASES, STOPWORDS, SYNONYMS, USER_DICT
+from qa.lexicon import PLACE_ALIASES, STOPWORDS, SYNONYMS, USER_DICT
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def to_simplified(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Segment `text` for BM25: normalised, jieba search-mode words, no punctuation or stopwords."""
-    words = _jieba().cut_for_search(normalize(text))
+    words = jieba_tokenizer().cut_for_search(normalize(text))
     return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS and _WORD.search(w)]
 
 
@@ -47,7 +47,8 @@ def expand_query(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # noqa: ANN202 - jieba has no type stubs
+def jieba_tokenizer():  # noqa: ANN202 - jieba has no type stubs
+    """The one jieba tokenizer (the union dictionary loaded), shared by `tokenize` and question analysis."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # jieba prints its cache chatter at INFO; silence it at its own logger only

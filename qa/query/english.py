@@ -8,7 +8,7 @@ the evidence can contain:
   another city's paragraph.
 
 `Lexicon.build(texts)` takes the paragraphs' texts; `lexicon.translate(question)` gives `Translation`s. The project
-glossary (EN_TERMS in qa/query/lexicon.py, read by question.py) still comes first for the domain's fixed terms
+glossary (EN_TERMS in qa/lexicon.py, read by question.py) still comes first for the domain's fixed terms
 (union → 工会); the words never looked up (EN_STOPWORDS, EN_GENERIC) are the domain lexicon's too.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.query.lexicon import EN_GENERIC, EN_STOPWORDS
+from qa.lexicon import EN_GENERIC, EN_STOPWORDS
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ Three cases, tried in order against the last user question (itself resolved firs
 - other anaphors ("其中多少个智能化升级了？", "这个活动什么时候举办的？") or a question with no topic of its own
   ("为什么？") get the previous question's names and noun phrases put in front.
 A question that names its own topic and has no anaphor is returned unchanged, so it never drags in the old topic.
-Units, question words, place suffixes and the English place names come from the domain lexicon (lexicon.py).
+Units, question words, place suffixes and the English place names come from the domain lexicon (qa/lexicon.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 from qa.index.tokens import normalize
-from qa.query.lexicon import ASKED_UNITS, EN_PLACES, MEASURE_CHARS, QUESTION_WORD, SUBJECT_WORD, SURFACE_SUFFIX
+from qa.lexicon import ASKED_UNITS, EN_PLACES, MEASURE_CHARS, QUESTION_WORD, SUBJECT_WORD, SURFACE_SUFFIX
+from qa.query.kinds import EntityKind
 from qa.query.question import (
     QUOTED,
     Question,
@@ -38,8 +39,7 @@ EN_LEAD = re.compile(r"^\s*(?:and|also|then)\b", re.IGNORECASE)
 EN_SWAP = re.compile(r"^\s*(?:and|what about|how about)\s+(?P<x>[^?]{1,40}?)\s*[?.!]*\s*$", re.IGNORECASE)
 ELLIPSIS_MAX_TERMS = 2  # a question with no names and at most this many key terms continues the previous topic
 _MEASURE_AFTER_QWORD = re.compile(rf"(多少|几)(?:万|千|百)?(?:{ASKED_UNITS})")
-_KIND_GROUP = {"place": "place", "province": "place", "org": "org", "person": "person", "year": "year",
-               "date": "date", "ordinal": "ordinal", "number": "number"}
+_KIND_GROUP = {kind: kind for kind in EntityKind} | {EntityKind.PROVINCE: EntityKind.PLACE}  # what a swap may replace
 _NAME_FLAGS = ("ns", "nt", "nr")
 _QUESTION_PART = re.compile(
     rf"(?:是|有|为)?(?:多少|几)(?:万|千|百)?[{MEASURE_CHARS}]?|什么时候|什么时间"
@@ -117,7 +117,7 @@ def _swap(previous: str, x: str, english: bool) -> str:
                 else:  # 沙坪坝区 → 江北区, or 沙坪坝 → 江北 keeping the old suffix when X has none
                     old, repl = (p_surface, surface) if surface != core else (p_core, surface)
                 return previous[:start] + previous[start:].replace(old, repl, 1)
-        return f"{surface}{previous}" if kind in ("year", "date") else f"{surface} {previous}"
+        return f"{surface}{previous}" if kind in (EntityKind.YEAR, EntityKind.DATE) else f"{surface} {previous}"
     q = analyze_question(previous)
     if q.focus and all(f in previous for f in q.focus):
         first = min(previous.index(f) for f in q.focus)
@@ -136,7 +136,7 @@ def _english_place_word(x: str) -> str:
     return ""
 
 
-def _entity_of(x: str, english: bool) -> tuple[str, str, str] | None:
+def _entity_of(x: str, english: bool) -> tuple[EntityKind, str, str] | None:
     """(kind, core, surface) of the name `x` names, if it is one."""
     if english:
         found = english_entities(normalize(x))
@@ -144,13 +144,13 @@ def _entity_of(x: str, english: bool) -> tuple[str, str, str] | None:
     q = analyze_question(x)
     for e in q.entities:
         surface = next((w for w, _ in pos_words(q.norm) if e.text in w and len(w) <= len(e.text) + 1), e.text)
-        if e.kind in ("year",):
+        if e.kind is EntityKind.YEAR:
             surface = f"{e.text}年" if f"{e.text}年" in q.norm else e.text
         return e.kind, e.text, surface
     return None
 
 
-def _located_entities(previous: str) -> list[tuple[str, str, str, int]]:
+def _located_entities(previous: str) -> list[tuple[EntityKind, str, str, int]]:
     """(kind, core, surface, position) of the previous question's entities, as written in it."""
     out = []
     if is_english(previous):
@@ -158,7 +158,7 @@ def _located_entities(previous: str) -> list[tuple[str, str, str, int]]:
         for en, zh in EN_PLACES.items():
             pos = low.find(en)
             if pos >= 0:
-                out.append(("place", zh, previous[pos : pos + len(en)], pos))
+                out.append((EntityKind.PLACE, zh, previous[pos : pos + len(en)], pos))
         return sorted(out, key=lambda t: t[3])
     q: Question = analyze_question(previous)
     norm = q.norm

@@ -1,12 +1,12 @@
 """Question analysis (pure): the asked form (number, date, list, …), the asked unit, key terms and required entities.
 
-`analyze_question("沙坪坝区建了多少个工会驿站？")` gives form "number", unit "个", terms (建, 工会驿站), focus
+`analyze_question("沙坪坝区建了多少个工会驿站？")` gives form Form.NUMBER, unit "个", terms (建, 工会驿站), focus
 (工会驿站,) and the required entity 沙坪坝 (a place). Input is normalised first (NFKC, traditional → simplified);
 English questions are read with the domain glossary (EN_PLACES, EN_TERMS) and, when the caller passes one, the
 corpus `Lexicon` (qa/query/english.py: dictionary meanings and pinyin names), so that their places, years and key
 nouns can be checked against the Chinese paragraphs. Segmentation and part-of-speech tags come from the project's
 one jieba tokenizer; every word list (question words, units, provinces, surnames, the glossary …) comes from the
-domain lexicon, qa/query/lexicon.py.
+domain lexicon, qa/lexicon.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.index.tokens import normalize, tokenize
-from qa.query.kinds import EntityKind, Form
-from qa.query.lexicon import (  # QUESTION_WORD and UNITS are imported from here by qa/answer/facts.py too
+from qa.lexicon import (
     ASK_UNIT,
     CN_DIGITS,
     DIGIT_NAMES,
@@ -38,6 +37,7 @@ from qa.query.lexicon import (  # QUESTION_WORD and UNITS are imported from here
     UNIT_NOUNS,
     UNITS,
 )
+from qa.query.kinds import EntityKind, Form
 
 if TYPE_CHECKING:
     from qa.query.english import Lexicon
@@ -47,29 +47,31 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|\b|(?=\D))")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2}月(?:\d{1,2}日)?)")
 _ORDINAL = re.compile(rf"第([0-9{ORDINAL_NUMERALS}]+)(届|期|次|批|个|轮)")
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
-_FORM_PATTERNS = (  # first match wins; English patterns run on lower-cased text
-    ("number", r"多长时间|多久"),
-    ("date", r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号|几日|什么时间|哪个月|日期|举办时间|举行时间"
+_FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English patterns run on lower-cased text
+    (Form.NUMBER, r"多长时间|多久"),
+    (Form.DATE, r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号|几日|什么时间|哪个月|日期|举办时间|举行时间"
              r"|\bwhen\b|what year|which year|what date|what time"),
-    ("list", r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方]|包括什么|包括哪|都有什么|分别"
+    (Form.LIST, r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方]|包括什么|包括哪|都有什么|分别"
              r"|有什么(?!好处|作用|意义|影响|效果|成效|变化|帮助|区别|不同|特点)"
              r"|什么(?:措施|举措|做法|办法|经验|服务|活动|项目|功能|内容)"
              r"|\b(?:which|what)\b.*\b(?:measures|services|activities|projects)\b|what (?:are|were) the|\blist\b"),
-    ("org", r"哪家|哪所|哪个(?:单位|部门|组织|机构|企业|公司|学校|医院|大学|协会|团队)|什么(?:单位|机构|组织)|由谁"
+    (Form.ORG, r"哪家|哪所|哪个(?:单位|部门|组织|机构|企业|公司|学校|医院|大学|协会|团队)|什么(?:单位|机构|组织)|由谁"
             r"|谁(?=主办|承办|举办|组织|发起|牵头|打造|主导|指导|颁发)"
             r"|\bwhich (?:organi[sz]ation|company|unit|department|school|university|enterprise|institution|agency)\b"
             r"|\bwho (?:organi[sz]ed|hosted|sponsored|ran)\b"),
-    ("number", r"多少|(?<![那这近前后好])几(?!乎)|数量|人数|金额|比例|占比|多大|多高|[\u4e00-\u9fff]数$"
+    (Form.NUMBER, r"多少|(?<![那这近前后好])几(?!乎)|数量|人数|金额|比例|占比|多大|多高|[\u4e00-\u9fff]数$"
                r"|\bhow (?:many|much|old|large|big)\b|number of"
                r"|what percentage|what (?:is|was|are|were) the (?:[\w'-]+ ){0,5}?(?:rate|percentage|proportion|number"
                r"|amount|total|size|count)\b"),
-    ("person", r"谁|哪位|何人|什么人|姓名|名字|\bwho\b|\bwhose\b"),
-    ("place", r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|基地)"
+    (Form.PERSON, r"谁|哪位|何人|什么人|姓名|名字|\bwho\b|\bwhose\b"),
+    (Form.PLACE, r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|基地)"
               r"|\bwhere\b|which (?:city|district|county|place|venue|province)"),
-    ("explanation", r"为什么|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|好处|效果|成效|影响|帮助"
+    (Form.EXPLANATION, r"为什么|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|好处|效果|成效|影响|帮助"
                     r"|\bwhy\b|\bhow\b|\bbenefits?\b"),
 )
 _NOUNISH = ("n", "nz", "vn", "nr", "ns", "nt", "j", "l", "eng", "an", "i", "t")
+_FLAG_KINDS = {"ns": EntityKind.PLACE, "nt": EntityKind.ORG, "nr": EntityKind.PERSON}  # jieba tag → entity kind
+_NAMED_FOCUS_FORMS = (Form.NUMBER, Form.LIST, Form.DATE, Form.PERSON, Form.PLACE)  # focus may precede the asking
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def detect_form(norm: str) -> Form:
     """The asked form of a normalised question (first matching pattern), else generic."""
     for form, pattern in _FORM_PATTERNS:
         if re.search(pattern, norm):
-            return Form(form)
+            return form
     return Form.GENERIC
 
 
@@ -159,7 +161,7 @@ def analyze_question(text: str, lexicon: Lexicon | None = None) -> Question:
     entities, entity_words = _entities(norm, words)
     terms, focus = _terms(words, form, entity_words)
     terms, focus = _with_quoted(norm, terms, focus, entity_words)
-    unit = asked_unit(norm, focus) if form == "number" else ""
+    unit = asked_unit(norm, focus) if form is Form.NUMBER else ""
     terms, focus = tuple(t for t in terms if t != unit), tuple(f for f in focus if f != unit)
     subwords = tuple((t, tuple(s for s in tokenize(t) if s != t and len(s) >= 2)) for t in terms)
     clause = next((c for c in re.split(r"[，,；;]", norm) if QUESTION_WORD.search(c)), "")
@@ -167,10 +169,10 @@ def analyze_question(text: str, lexicon: Lexicon | None = None) -> Question:
     return Question(text, norm, form, unit, terms, focus, entities, False, subwords, asked=asked)
 
 
-def _english_question(text: str, norm: str, form: str, lexicon: Lexicon | None) -> Question:
+def _english_question(text: str, norm: str, form: Form, lexicon: Lexicon | None) -> Question:
     """An English question: glossary terms and places first, then the lexicon's corpus words for the rest."""
     terms, entities = list(english_terms(norm)), list(english_entities(norm))
-    entities += [Entity(y, "year") for y in dict.fromkeys(_YEAR.findall(norm))]
+    entities += [Entity(y, EntityKind.YEAR) for y in dict.fromkeys(_YEAR.findall(norm))]
     asked = re.search(r"\b(?:how many|how much|number of|which|what)\b((?:\W+[\w'-]+){1,5})", norm)
     span = asked.group(1) if asked else ""
     focus, alternatives = list(english_terms(span)), []
@@ -184,8 +186,9 @@ def _english_question(text: str, norm: str, form: str, lexicon: Lexicon | None) 
             if t.english.lower() in span:
                 focus.append(t.forms[0])
         elif t.kind in ("name", "unknown"):  # an unknown name stays English: no paragraph has it → not found
-            entities.append(Entity(t.forms[0], "place", t.forms[1:]) if t.forms else Entity(t.english, "place"))
-    unit = asked_unit(span if asked else norm) if form == "number" else ""
+            entities.append(Entity(t.forms[0], EntityKind.PLACE, t.forms[1:]) if t.forms
+                            else Entity(t.english, EntityKind.PLACE))
+    unit = asked_unit(span if asked else norm) if form is Form.NUMBER else ""
     return Question(text, norm, form, unit, tuple(terms), tuple(focus), tuple(entities), True,
                     alternatives=tuple(alternatives))
 
@@ -196,7 +199,8 @@ def search_query(question: str, lexicon: Lexicon | None = None) -> str:
     if not is_english(question):
         return question
     q = analyze_question(question, lexicon)
-    extra = [f for e in q.entities if e.kind in ("place", "province") for f in e.forms if not is_english(f)]
+    places = (EntityKind.PLACE, EntityKind.PROVINCE)
+    extra = [f for e in q.entities if e.kind in places for f in e.forms if not is_english(f)]
     extra += [w for t in q.terms for w in (t, *q.alts(t))]
     return f"{question} {' '.join(dict.fromkeys(extra))}" if extra else question
 
@@ -212,7 +216,7 @@ def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ..
     source_words: set[str] = set()
     aliases = [(alias, name) for alias, name in PLACE_ALIASES if alias in norm]
     for alias, name in aliases:  # 山城 → 重庆, 粤省 → 广东: either form counts as evidence
-        found[name] = Entity(name, "province" if name in PROVINCES else "place", (alias,))
+        found[name] = Entity(name, _place_kind(name), (alias,))
     for word, flag in words:
         if any(alias in word or word in alias for alias, _ in aliases):
             source_words.add(word)
@@ -223,30 +227,35 @@ def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ..
             core = ORG_NAME_SUFFIX.sub("", word) if flag == "nt" else word
             core = PLACE_SUFFIX.sub("", core) if len(PLACE_SUFFIX.sub("", core)) >= 2 else core
             if len(core) >= 2 and core not in STOPWORDS:
-                kind = "province" if core in PROVINCES else {"ns": "place", "nt": "org", "nr": "person"}[flag]
+                kind = EntityKind.PROVINCE if core in PROVINCES else _FLAG_KINDS[flag]
                 found.setdefault(core, Entity(core, kind))
                 source_words.add(word)
     for word, flag in words:  # a named union from the domain dictionary (全国总工会), not a generic 市总工会
         m = re.fullmatch(r"(.{2,8}?)(?:总工会|工会)", word)
         if flag == "n" and m and not re.fullmatch(r"(?:[省市区县镇乡总]|基层|各级|产业|行业|企业|社区)+", m.group(1)):
-            found.setdefault(word, Entity(word, "org", _synonym_forms(word)))
+            found.setdefault(word, Entity(word, EntityKind.ORG, _synonym_forms(word)))
             source_words.add(word)
     for name in PROVINCES:  # provinces hidden inside longer words (北京市总工会)
         if name in norm and name not in found:
-            found[name] = Entity(name, "province")
+            found[name] = Entity(name, EntityKind.PROVINCE)
     for year in _YEAR.findall(norm):
-        found.setdefault(year, Entity(year, "year"))
+        found.setdefault(year, Entity(year, EntityKind.YEAR))
     for md in _MONTH_DAY.findall(norm):
-        found.setdefault(md, Entity(md, "date"))
+        found.setdefault(md, Entity(md, EntityKind.DATE))
     for num, unit in _ORDINAL.findall(norm):
         digits = str(cn_to_int(num)) if not num.isdigit() else num
         text = f"第{digits}{unit}"
-        found.setdefault(text, Entity(text, "ordinal", (f"第{int_to_cn(int(digits))}{unit}",)))
-    dated = " ".join(e.text for e in found.values() if e.kind in ("year", "date", "ordinal"))
+        found.setdefault(text, Entity(text, EntityKind.ORDINAL, (f"第{int_to_cn(int(digits))}{unit}",)))
+    dated = " ".join(e.text for e in found.values() if e.kind in (EntityKind.YEAR, EntityKind.DATE, EntityKind.ORDINAL))
     for num in _NUMBER.findall(norm):
         if num not in dated:
-            found.setdefault(num, Entity(num, "number"))
+            found.setdefault(num, Entity(num, EntityKind.NUMBER))
     return tuple(found.values()), source_words | set(found)
+
+
+def _place_kind(name: str) -> EntityKind:
+    """A place name's kind: province-level names are provinces, the rest places."""
+    return EntityKind.PROVINCE if name in PROVINCES else EntityKind.PLACE
 
 
 def is_person_name(word: str) -> bool:
@@ -261,7 +270,7 @@ def _synonym_forms(word: str) -> tuple[str, ...]:
     return tuple(w for w in expand_query(word)[len(word):].split() if w != word)
 
 
-def _terms(words: list[tuple[str, str]], form: str,
+def _terms(words: list[tuple[str, str]], form: Form,
            entity_words: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     terms: list[str] = []
     focus: list[str] = []
@@ -276,10 +285,10 @@ def _terms(words: list[tuple[str, str]], form: str,
         if word not in terms:
             terms.append(word)
         right_after = after_q >= 0 and all(f in ("q", "m") for _, f in words[after_q + 1 : i])
-        if (after_q >= 0 and i - after_q <= 3 and len(focus) < (2 if form == "number" else 1) and word not in UNITS
+        if (after_q >= 0 and i - after_q <= 3 and len(focus) < (2 if form is Form.NUMBER else 1) and word not in UNITS
                 and (flag in _NOUNISH or right_after and not focus)):
             focus.append(word)
-    if not focus and form in ("number", "list", "date", "person", "place"):
+    if not focus and form in _NAMED_FOCUS_FORMS:
         before = [w for w, _ in words[: max(after_q, 0)] if w in terms and w not in UNITS]
         focus = before[-1:]  # X in "X是多少" / "X包括哪些" (jieba tags some nouns as verbs: 举措)
     return tuple(terms), tuple(focus)
@@ -327,9 +336,9 @@ def int_to_cn(n: int) -> str:
 def _pos_tokenizer():  # noqa: ANN202 - jieba has no type stubs
     import jieba.posseg
 
-    from qa.index.tokens import _jieba  # the same jieba instance and union dictionary as `tokenize`
+    from qa.index.tokens import jieba_tokenizer  # the same jieba instance and union dictionary as `tokenize`
 
-    return jieba.posseg.POSTokenizer(_jieba())
+    return jieba.posseg.POSTokenizer(jieba_tokenizer())
 
 
 def _en_find(phrase: str, norm: str) -> bool:
@@ -349,6 +358,6 @@ def english_terms(norm: str) -> tuple[str, ...]:
 
 
 def english_entities(norm: str) -> tuple[Entity, ...]:
-    """Places an English question names, as Chinese entities (province-level names are kind "province")."""
+    """Places an English question names, as Chinese entities (province-level names are EntityKind.PROVINCE)."""
     found = [zh for en, zh in (*EN_PLACES.items(), *EN_PLACE_PHRASES) if _en_find(en, norm)]
-    return tuple(Entity(zh, "province" if zh in PROVINCES else "place") for zh in dict.fromkeys(found))
+    return tuple(Entity(zh, _place_kind(zh)) for zh in dict.fromkeys(found))

@@ -88,7 +88,9 @@ def test_a_model_read_from_a_path_keeps_its_id(tmp_path: Path):
     assert read_model_id(tmp_path / "elsewhere", "fallback") == "fallback"
 
 
-@pytest.mark.parametrize("question", ["", "   "])
+@pytest.mark.parametrize("question", ["", "   ", "的", "是什么？", "多少？"])
 def test_nothing_to_look_for_is_refused_with_a_reason(question):
-    answer = ask(question or "的", evidence("的", 0.9))
+    q = analyze_question(question)
+    assert not q.terms and not q.entities  # only question words: nothing the evidence could be checked against
+    answer = ask(question, evidence(question, 0.9))  # though the evidence has hits and a high cosine
     assert not answer.found and answer.notes == ("问题中没有可检索的内容。",)

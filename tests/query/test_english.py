@@ -6,6 +6,7 @@ import pytest
 from conftest import compose_text
 
 from qa.query.english import Lexicon, is_pinyin
+from qa.query.kinds import Form
 from qa.query.question import analyze_question, search_query
 from qa.schema import Hit, Paragraph
 
@@ -69,7 +70,7 @@ def test_english_question_answered_from_the_translated_words(lexicon: Lexicon) -
     paragraphs = [Paragraph(f"t#p{i}", "t", i, text, "资讯") for i, text in enumerate(TEXTS, start=1)]
     hits = [Hit(p, 1.0 / (60 + r), r, r) for r, p in enumerate(paragraphs, start=1)]
     q = analyze_question("How many jobs do the blueberry planting bases provide?", lexicon)
-    assert q.form == "number" and "蓝莓" in q.terms
+    assert q.form is Form.NUMBER and "蓝莓" in q.terms
     answer = compose_text("How many jobs do the blueberry planting bases provide?", hits)
     assert answer.found is False or "5000" in answer.text  # without a retriever there is no lexicon: no guess
 

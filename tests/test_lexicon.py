@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from qa.query.lexicon import (
+from qa.lexicon import (
     ASK_UNIT,
     DATA_DIR,
     EN_PLACE_PHRASES,

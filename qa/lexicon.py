@@ -1,11 +1,12 @@
 """The domain lexicon: every word list of qa/data/, read once, and the patterns built from them.
 
 Each list lives in one plain file (one word a line, or `left<TAB>right` rows; the `#` header says what it is and
-who reads it) and is imported from here by the tokenizer (qa/index/tokens.py), question analysis (question.py),
-follow-ups (followup.py) and English questions (english.py); the facts of an answer (qa/answer/facts.py) get
-QUESTION_WORD and UNITS through question.py, and ORG_SUFFIX and NUMERAL_CHARS are their lists too. Where two uses
-need different lists, both are named here from one file (`STOPWORDS` and `QUESTION_WORDS` share
-question_words.txt; org_suffixes.tsv marks which use reads which word), and the file's header says why.
+who reads it) and is imported from here by the tokenizer (qa/index/tokens.py), question analysis
+(qa/query/question.py), follow-ups (qa/query/followup.py), English questions (qa/query/english.py) and the answer's
+stages (qa/answer/scoring.py, extend.py, facts.py): it is domain data shared by the index and query steps, so it
+sits at the top of the package, not inside either. Where two uses need different lists, both are named here from
+one file (`STOPWORDS` and `QUESTION_WORDS` share question_words.txt; org_suffixes.tsv marks which use reads which
+word), and the file's header says why.
 Everything here is immutable, so concurrent requests share it freely. Not to be confused with `english.Lexicon`,
 the English → corpus-word lookup built per index.
 """
@@ -17,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
-DATA_DIR = Path(__file__).parents[1] / "data"
+DATA_DIR = Path(__file__).parent / "data"
 USER_DICT = DATA_DIR / "union_dict.txt"  # jieba's user dictionary (word, frequency, tag), loaded by the tokenizer
 
 

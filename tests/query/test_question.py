@@ -1,0 +1,36 @@
+"""Question analysis (no model, no index): the asked form, the asked unit, key terms and the asked clause."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.query.kinds import Form
+from qa.query.question import analyze_question
+
+
+@pytest.mark.parametrize(("question", "form"), [
+    ("重庆市第五届电力行业职业技能竞赛 参赛队伍数", Form.NUMBER),
+    ("璧山区总工会帮企业设立资金池，对职工有什么好处？", Form.EXPLANATION),
+    ("产业工人文化街区是由哪几方联动打造的？", Form.LIST),
+    ("这次大会由谁承办？", Form.ORG),
+    ("沙坪坝区总工会携手了哪家企业？", Form.ORG),
+    ("谁获得了一等奖？", Form.PERSON),
+])
+def test_question_forms(question: str, form: Form) -> None:
+    assert analyze_question(question).form is form
+
+
+def test_a_demonstrative_few_is_not_a_question() -> None:
+    q = analyze_question("新冠流行那几年，重庆工会筹了多少专款？")
+    assert q.form is Form.NUMBER and q.unit != "年"
+
+
+def test_a_quoted_name_is_one_term() -> None:
+    q = analyze_question("丰台区总工会提出的“四个提升”包括哪些方面？")
+    assert "四个提升" in q.terms and "提升" not in q.terms
+
+
+def test_the_asked_clause_is_known() -> None:
+    q = analyze_question("江北区第三方服务项目竞赛中，哪个项目拿了一等奖？")
+    assert "一等奖" in q.asked and "竞赛" not in q.asked
+    assert analyze_question("沙坪坝区建了多少个工会驿站？").asked == ()  # one clause: nothing singled out
