@@ -2,8 +2,8 @@
 
 Opens the index as it is (on first run it builds it, with a progress bar in the terminal), then serves a Gradio page
 with two tabs: 问答 (chat with cited answers, a sources panel whose cards `[n]` links jump to, feedback) and 资料库
-(list articles; with the admin password: upload, delete and restore). Rendering lives in `qa/cards.py`, file
-handling in `qa/library.py`, feedback in `qa/feedback.py`; this file only wires them to components. Analytics are
+(list articles; with the admin password: upload, delete and restore). Rendering lives in `qa/ui/cards.py`, file
+handling in `qa/ui/library.py`, feedback in `qa/ui/feedback.py`; this file only wires them to components. Analytics are
 off and the theme uses local fonts, so the page makes no request outside the machine.
 
 Writes need the admin password (`--admin-password` or $UNION_QA_ADMIN_PASSWORD), checked on the server for every
