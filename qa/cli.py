@@ -59,10 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--output", type=Path, required=True)
     s = sub.add_parser("eval", parents=[common], help="run the evaluation set and write a report")
     s.add_argument("--dataset", type=Path, default=Path("eval/questions.jsonl"))
-    s.add_argument("--report", type=Path, default=Path("eval/reports/latest"), help="report folder")
-    s.add_argument("--systems", default="hybrid,bm25,dense", help="comma-separated retrieval modes to compare")
+    s.add_argument("--report", type=Path, default=None,
+                   help="report folder (default: eval/reports/latest, with --crud eval/reports/crud)")
+    s.add_argument("--systems", default=None,
+                   help="comma-separated systems to compare: the product's retrieval modes hybrid, bm25, dense and "
+                        "the plain baselines plain-bm25, plain-dense, plain-rrf (default: hybrid,bm25,dense; with "
+                        "--crud or --cmrc: hybrid and the three baselines)")
     s.add_argument("--cmrc", type=Path, nargs="?", default=None, const=CMRC_DEV,
                    help=f"run the CMRC 2018 open-domain benchmark (default file: {CMRC_DEV})")
+    s.add_argument("--crud", type=Path, default=None, metavar="QUESTIONS",
+                   help="run CRUD-style news questions (groups, doc_ids) over the archive --index was built from")
     s.add_argument("--limit", type=int, default=None, help="only the first N questions")
     return p
 

@@ -91,12 +91,14 @@ def test_cmrc_open_domain_run_on_a_tiny_file(tmp_path: Path):
     path = tmp_path / "cmrc.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     settings = replace(Settings(), index_dir=tmp_path / "index", model="hashing", show_progress=False)
-    summary = run_cmrc(path, settings, modes=("hybrid", "bm25"))
+    summary = run_cmrc(path, settings, systems=("hybrid", "bm25", "plain-bm25", "plain-rrf"))
     assert summary["passages"] == 3 and summary["questions"] == 3
-    assert set(summary["systems"]) == {"hybrid", "bm25", "baseline: jieba+bm25"}
-    assert summary["systems"]["bm25"]["hit@1"] == 1.0
+    assert list(summary["systems"]) == ["hybrid", "bm25", "plain-bm25", "plain-rrf"]
+    assert summary["systems"]["bm25"]["hit@1"] == 1.0 and summary["systems"]["plain-bm25"]["hit@1"] == 1.0
     assert summary["systems"]["hybrid"]["em"] >= 2 / 3  # the short answers 174个 and 41个 match exactly
-    assert "| hybrid |" in format_cmrc(summary)
+    assert summary["systems"]["plain-bm25"]["em"] == 0.0  # a baseline answers with a whole sentence
+    assert 0.0 < summary["systems"]["plain-bm25"]["f1"] < 1.0
+    assert "| hybrid |" in format_cmrc(summary) and "| plain-rrf |" in format_cmrc(summary)
 
 
 def test_a_reader_never_rebuilds_an_index_from_another_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -1,8 +1,9 @@
 """CMRC 2018 dev run open-domain: every passage pooled into one index, every question answered by the system.
 
-Reports hit@1/@5 (the question's own passage retrieved) and CMRC EM/F1 of the composed answer for the hybrid,
-bm25 and dense modes, beside a plain baseline: jieba's default segmentation + bm25s over whole passages, answered by
-the same composer, so the rows differ only in retrieval. The data is read from where it lies, never copied.
+Reports hit@1/@5 (the question's own passage retrieved) and CMRC EM/F1 of the answer for each named system: the
+product's retrieval modes (hybrid, bm25, dense: retrieval, then the composer; EM/F1 on the short answer when it gives
+one) and the plain baselines of qa/eval/baselines.py (plain-bm25, plain-dense, plain-rrf: the best-overlap sentence
+of the top passage). The data is read from where it lies, never copied.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.schema import Article, Hit, Paragraph
+from qa.schema import Answer, Article, Paragraph
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,37 +49,16 @@ def load_cmrc(path: Path) -> tuple[list[Article], list[CmrcQuestion]]:
     return articles, questions
 
 
-class PlainBM25:
-    """The baseline: jieba's default dictionary and segmentation, bm25s over whole passages, nothing else."""
-
-    def __init__(self, paragraphs: list[Paragraph]) -> None:
-        import bm25s
-        import jieba
-
-        self._cut = jieba.Tokenizer().lcut
-        self.paragraphs = paragraphs
-        self.bm25 = bm25s.BM25()
-        self.bm25.index([self._tokens(p.text) for p in paragraphs], show_progress=False)
-
-    def _tokens(self, text: str) -> list[str]:
-        return [t for t in self._cut(text) if t.strip()] or ["<empty>"]
-
-    def search(self, query: str, k: int) -> list[Hit]:
-        vocab = self.bm25.vocab_dict
-        tokens = [t for t in self._tokens(query) if t in vocab]
-        if not tokens:
-            return []
-        rows, scores = self.bm25.retrieve([tokens], k=min(k, len(self.paragraphs)), show_progress=False, n_threads=1)
-        return [Hit(self.paragraphs[r], float(s), bm25_rank=i + 1)
-                for i, (r, s) in enumerate(zip(rows[0], scores[0], strict=True)) if s > 0]
+SYSTEMS = ("hybrid", "plain-bm25", "plain-dense", "plain-rrf")
 
 
-def run_cmrc(path: Path, settings: Settings, modes: tuple[str, ...] = ("hybrid", "bm25", "dense"),
-             limit: int | None = None) -> dict:
-    """Index the pooled passages under `settings.index_dir`, answer every question, return the summary dict."""
+def run_cmrc(path: Path, settings: Settings, systems: Sequence[str] = SYSTEMS, limit: int | None = None) -> dict:
+    """Index the pooled passages under `settings.index_dir`, answer every question with each named system
+    (retrieval modes hybrid/bm25/dense, baselines plain-bm25/plain-dense/plain-rrf), return the summary dict."""
     from tqdm import tqdm
 
     from qa.api import QA
+    from qa.eval.baselines import PLAIN, plain_systems
     from qa.eval.metrics import best_span_em_f1
     from qa.index.embed import load_embedder
     from qa.index.indexer import build_index
@@ -89,19 +69,23 @@ def run_cmrc(path: Path, settings: Settings, modes: tuple[str, ...] = ("hybrid",
     embedder = load_embedder(settings)
     store, report = build_index(settings, embedder, articles=articles)
     qa = QA(store, embedder, settings)
-    baseline = PlainBM25([a.paragraphs[0] for a in articles])
-    systems: dict[str, Callable[[str], list[Hit]]] = {m: (lambda q, m=m: qa.search(q, 10, m)) for m in modes}
-    systems["baseline: jieba+bm25"] = lambda q: baseline.search(q, 10)
+    plain = plain_systems(store, embedder, [n for n in systems if n in PLAIN])
+
+    def runner(name: str) -> Callable[[str], Answer]:
+        if name in PLAIN:  # the best-overlap sentence of its own top passage
+            return lambda q: plain[name](q, [])
+        return lambda q: qa.answer_hits(q, qa.search(q, 10, name))  # the product's retrieval mode and composer
+
     rows: dict[str, dict[str, float]] = {}
-    for name, search in systems.items():
+    for name in systems:
+        run = runner(name)
         sums = {"hit@1": 0.0, "hit@5": 0.0, "em": 0.0, "f1": 0.0}
         t0 = time.perf_counter()
         for q in tqdm(questions, desc=f"cmrc {name}", unit="q", disable=not settings.show_progress):
-            hits = search(q.question)
-            ids = [h.paragraph.id for h in hits]
+            answer = run(q.question)
+            ids = [h.paragraph.id for h in answer.hits]
             sums["hit@1"] += q.paragraph_id in ids[:1]
             sums["hit@5"] += q.paragraph_id in ids[:5]
-            answer = qa.answer_hits(q.question, hits)
             span = answer.short or _MARKER.sub("", answer.text)  # the bare fact when the composer found one
             em, f1 = best_span_em_f1(span, list(q.answers)) if answer.found else (0.0, 0.0)
             sums["em"] += em

@@ -50,6 +50,17 @@ def answer_correct(answer_text: str, groups: Sequence[Sequence[str]]) -> bool:
     return bool(alternatives) and all(any(a in text for a in group) for group in alternatives)
 
 
+def article_of(paragraph_id: str) -> str:
+    """The article (news item) id of a paragraph id `<article-id>#p<n>`; an id without `#p<n>` is its own article."""
+    head, sep, n = paragraph_id.rpartition("#p")
+    return head if sep and n.isdigit() else paragraph_id
+
+
+def in_docs(paragraph_id: str, doc_ids: Sequence[str]) -> bool:
+    """True when the paragraph belongs to one of the gold items `doc_ids` (relevance by document, not by evidence)."""
+    return article_of(paragraph_id) in doc_ids
+
+
 # ---------------------------------------------------------------- retrieval (sentence-transformers definitions)
 
 

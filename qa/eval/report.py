@@ -40,9 +40,10 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 def result_to_dict(result: EvalResult) -> dict[str, Any]:
     """The JSON form of a result (what report.json holds, and what comparisons read)."""
-    return {"format": REPORT_FORMAT, "created": result.created, "note": result.note, "n_items": result.n_items,
+    data = {"format": REPORT_FORMAT, "created": result.created, "note": result.note, "n_items": result.n_items,
             "systems": list(result.systems), "summary": result.summary, "by_type": result.by_type,
             "records": {name: [_record(r) for r in rows] for name, rows in result.records.items()}}
+    return data | ({"by_form": result.by_form} if result.by_form else {})
 
 
 def _record(r: Any) -> dict[str, Any]:
@@ -156,13 +157,10 @@ def _markdown(data: dict[str, Any], comparison: dict[str, Any] | None, problem: 
                     [[n, *[_fmt(s.get(m), m) for m in COLUMNS], _fmt(s["errors"], "errors")]
                      for n, s in data["summary"].items()])
     lines += ["", "## By question type", "", "correct = right answer, or a refusal when unanswerable.", ""]
-    types = sorted({t for per in data["by_type"].values() for t in per})
-    first = data["systems"][0] if data["systems"] else ""
-    header = ["type", "n"] + [f"{n} {m}" for n in data["systems"] for m in ("correct", "hit@5")]
-    rows = [[t, _fmt(data["by_type"][first].get(t, {}).get("n"), "n")]
-            + [_fmt(data["by_type"][n].get(t, {}).get(m)) for n in data["systems"]
-               for m in ("overall_accuracy", "hit@5")] for t in types]
-    lines += _table(header, rows)
+    lines += _breakdown(data, "by_type", "type")
+    if data.get("by_form"):
+        lines += ["", "## By asked form", "", "The form the product detects in the question (number, date, …).", ""]
+        lines += _breakdown(data, "by_form", "form")
     lines += ["", "## Failures", ""]
     for name, records in data["records"].items():
         failed = [r for r in records if not r["correct"]]
@@ -176,10 +174,22 @@ def _markdown(data: dict[str, Any], comparison: dict[str, Any] | None, problem: 
     return "\n".join(lines) + "\n"
 
 
+def _breakdown(data: dict[str, Any], key: str, label: str) -> list[str]:
+    """A table of correct and hit@5 per system for each value of a breakdown (`by_type`, `by_form`)."""
+    values = sorted({t for per in data[key].values() for t in per})
+    first = data["systems"][0] if data["systems"] else ""
+    header = [label, "n"] + [f"{n} {m}" for n in data["systems"] for m in ("correct", "hit@5")]
+    rows = [[t, _fmt(data[key][first].get(t, {}).get("n"), "n")]
+            + [_fmt(data[key][n].get(t, {}).get(m)) for n in data["systems"]
+               for m in ("overall_accuracy", "hit@5")] for t in values]
+    return _table(header, rows)
+
+
 def _failure(r: dict[str, Any]) -> str:
     expected = " + ".join(" / ".join(g) for g in r["expected"]) if r["answerable"] else "(refusal)"
     got = "(refused) " if not r["found"] else ""
-    parts = [f"- **{r['id']}** ({r['type']}) {r['question']}", f"  - expected: {expected}",
+    kind = f"{r['type']}, {r['form']}" if r.get("form") else r["type"]
+    parts = [f"- **{r['id']}** ({kind}) {r['question']}", f"  - expected: {expected}",
              f"  - answer: {got}{_one_line(r['answer'])}"]
     if r["resolved_question"] and r["resolved_question"] != r["question"]:
         parts.append(f"  - resolved question: {r['resolved_question']}")

@@ -1,8 +1,9 @@
 """Run an evaluation set through several systems and score every answer (the engine behind `qa eval`).
 
 A system is any callable `(question, history) -> Answer`; the runner knows nothing about retrieval modes.
-Per question it records retrieval relevance (a hit is relevant when its paragraph contains the evidence), answer
-correctness, CMRC EM/F1, citation quality and latency; `aggregate` turns records into the report's numbers.
+Per question it records retrieval relevance (a hit is relevant when its paragraph contains the evidence, or, for
+sets that name their gold items by `doc_ids`, when it belongs to one of them), answer correctness, CMRC EM/F1,
+citation quality and latency; `aggregate` turns records into the report's numbers, per type and per asked form.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from qa.eval.metrics import (
     citation_precision,
     citation_recall,
     hit_at_k,
+    in_docs,
     is_relevant,
     mrr_at_k,
     ndcg_at_k,
     percentile,
     strip_markers,
 )
-from qa.schema import Answer
+from qa.schema import Answer, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ class EvalItem:
     evidence: str  # exact substring of the supporting paragraph ("" when unanswerable)
     type: str  # number | date | english | traditional | followup | unanswerable | ...
     history: tuple[Any, ...] = ()  # earlier turns: {"role", "content"} dicts or plain user strings
+    doc_ids: tuple[str, ...] = ()  # gold article ids; when given, relevance is by article, not by evidence
+    form: str = ""  # the asked form the product detects (number, date, person, …), for a per-form breakdown
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class QuestionRecord:
     cited_ids: tuple[str, ...] = ()
     top: tuple[tuple[str, str], ...] = ()  # (paragraph id, snippet) of the first three hits
     error: str = ""  # the exception text when the system raised
+    form: str = ""  # the item's asked form, when the set gives one
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class EvalResult:
     n_items: int
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     note: str = ""  # printed at the top of the report when set
+    by_form: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)  # like by_type; {} if none
 
     def failures(self, system: str) -> list[QuestionRecord]:
         """The records of `system` that were not correct (wrong answer, false refusal or failed refusal)."""
@@ -94,35 +100,46 @@ class EvalResult:
 
 def load_dataset(path: Path) -> list[EvalItem]:
     """Read the JSONL evaluation set; a malformed line raises QAError naming the line and what to fix."""
+    items = read_items(path, _FIELDS, _own_item, "(history optional)")
+    log.info("loaded %d evaluation questions from %s", len(items), path)
+    return items
+
+
+def _own_item(row: dict[str, Any]) -> EvalItem:
+    groups = tuple((g,) if isinstance(g, str) else tuple(g) for g in row["answers"])
+    item = EvalItem(id=str(row["id"]), question=row["question"], answerable=bool(row["answerable"]), answers=groups,
+                    evidence=row["evidence"] or "", type=row["type"], history=tuple(row.get("history") or ()))
+    if item.answerable and (not item.answers or not all(item.answers) or not item.evidence):
+        raise ValueError(f"({item.id}) an answerable question needs answer groups and evidence")
+    return item
+
+
+def read_items(path: Path, fields: Sequence[str], make: Callable[[dict[str, Any]], EvalItem],
+               hint: str = "") -> list[EvalItem]:
+    """One item per non-blank JSONL line, made by `make` from the row. Bad JSON, a missing field, a row `make`
+    refuses (ValueError/TypeError) or a repeated id raises QAError naming the line and what to fix."""
     items, seen = [], set()
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            missing = [f for f in _FIELDS if f not in row]
+            missing = [f for f in fields if f not in row]
             if missing:
                 raise ValueError(f"missing field(s) {', '.join(missing)}")
-            groups = tuple((g,) if isinstance(g, str) else tuple(g) for g in row["answers"])
-            item = EvalItem(id=str(row["id"]), question=row["question"], answerable=bool(row["answerable"]),
-                            answers=groups, evidence=row["evidence"] or "", type=row["type"],
-                            history=tuple(row.get("history") or ()))
+            item = make(row)
         except (ValueError, TypeError) as exc:
-            raise QAError(f"{path} line {n}: {exc}; each line needs {', '.join(_FIELDS)} (history optional)") from exc
-        if item.answerable and (not item.answers or not all(item.answers) or not item.evidence):
-            raise QAError(f"{path} line {n} ({item.id}): an answerable question needs answer groups and evidence")
+            raise QAError(f"{path} line {n}: {exc}; each line needs {', '.join(fields)} {hint}".rstrip()) from exc
         if item.id in seen:
             raise QAError(f"{path} line {n}: duplicate id {item.id!r}; give every question its own id")
         seen.add(item.id)
         items.append(item)
-    log.info("loaded %d evaluation questions from %s", len(items), path)
     return items
 
 
 def score_answer(item: EvalItem, answer: Answer, latency_ms: float, error: str = "") -> QuestionRecord:
     """Score one answer against its item (pure)."""
-    rel = [is_relevant(h.paragraph.text, item.evidence) for h in answer.hits[:10]]
-    cited = [c.paragraph.text for c in answer.citations]
+    rel = [_relevant(item, h.paragraph) for h in answer.hits[:10]]
     s: dict[str, float | None] = dict.fromkeys(METRICS)
     if item.answerable:
         s |= {"hit@1": hit_at_k(rel, 1), "hit@5": hit_at_k(rel, 5), "hit@10": hit_at_k(rel, 10),
@@ -132,8 +149,7 @@ def score_answer(item: EvalItem, answer: Answer, latency_ms: float, error: str =
         span = answer.short or strip_markers(answer.text)  # the bare fact when the system gives one (CMRC-style)
         s["em"], s["f1"] = _em_f1(span, item.answers) if answer.found else (0.0, 0.0)
         if answer.found:
-            s["citation_recall"] = citation_recall(cited, item.evidence)
-            s["citation_precision"] = citation_precision(cited, item.evidence, item.answers)
+            s["citation_recall"], s["citation_precision"] = _citation_scores(item, answer)
     else:
         correct = not answer.found
         s["refusal_accuracy"] = float(correct)
@@ -142,7 +158,26 @@ def score_answer(item: EvalItem, answer: Answer, latency_ms: float, error: str =
     return QuestionRecord(id=item.id, type=item.type, question=item.question, answerable=item.answerable,
                           expected=item.answers, answer=answer.text, found=answer.found, correct=correct, scores=s,
                           latency_ms=latency_ms, resolved_question=answer.resolved_question,
-                          cited_ids=tuple(c.paragraph.id for c in answer.citations), top=top, error=error)
+                          cited_ids=tuple(c.paragraph.id for c in answer.citations), top=top, error=error,
+                          form=item.form)
+
+
+def _relevant(item: EvalItem, paragraph: Paragraph) -> bool:
+    """By gold article when the item names its `doc_ids`, else by the evidence string."""
+    return in_docs(paragraph.id, item.doc_ids) if item.doc_ids else is_relevant(paragraph.text, item.evidence)
+
+
+def _citation_scores(item: EvalItem, answer: Answer) -> tuple[float, float]:
+    """(recall, precision) of the citations: relevant = holds the evidence (or, with `doc_ids`, belongs to a gold
+    article); precision also counts a cited paragraph that holds some gold answer."""
+    cited = [c.paragraph for c in answer.citations]
+    if not item.doc_ids:
+        texts = [p.text for p in cited]
+        return citation_recall(texts, item.evidence), citation_precision(texts, item.evidence, item.answers)
+    alternatives = [a for group in item.answers for a in group]
+    good = [in_docs(p.id, item.doc_ids) for p in cited]
+    either = [g or any(is_relevant(p.text, a) for a in alternatives) for g, p in zip(good, cited, strict=True)]
+    return float(any(good)), (fmean(either) if either else 0.0)
 
 
 def _em_f1(text: str, groups: Sequence[Sequence[str]]) -> tuple[float, float]:
@@ -198,8 +233,15 @@ def run_eval(items: Sequence[EvalItem], systems: dict[str, System], progress: bo
 def build_result(records: dict[str, tuple[QuestionRecord, ...]], n_items: int, note: str = "") -> EvalResult:
     """Summaries and per-type breakdowns for already scored records."""
     summary = {name: aggregate(rows) for name, rows in records.items()}
-    by_type = {name: {t: aggregate([r for r in rows if r.type == t]) for t in sorted({r.type for r in rows})}
-               for name, rows in records.items()}
+    by_type = {name: _breakdown(rows, "type") for name, rows in records.items()}
+    by_form = {name: _breakdown(rows, "form") for name, rows in records.items()
+               if any(r.form for rows in records.values() for r in rows)}
     return EvalResult(systems=tuple(records), records=records, summary=summary, by_type=by_type, n_items=n_items,
-                      note=note)
+                      note=note, by_form=by_form)
+
+
+def _breakdown(rows: Sequence[QuestionRecord], key: str) -> dict[str, dict[str, float | None]]:
+    """`aggregate` per value of the records' `key` field (type or form)."""
+    values = sorted({getattr(r, key) for r in rows})
+    return {v: aggregate([r for r in rows if getattr(r, key) == v]) for v in values}
 

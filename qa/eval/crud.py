@@ -1,0 +1,76 @@
+"""News questions in the CRUD-RAG-derived format over an indexed news archive (`qa eval --crud FILE`).
+
+A line is `{id, question, history?, answerable?, groups: [[alternative, …], …], doc_ids, type}`. An answer is
+correct when every group has one alternative in it; a retrieved paragraph is relevant when it belongs to one of the
+`doc_ids` (a paragraph id is `<article-id>#p<n>`, and an archive's JSONL row `id` is its article id), so the
+archive must be indexed first (`qa index --corpus ARCHIVE --index DIR`). Each item also carries the form the product
+detects in the question, so results break down by `type` (crud1doc/2doc/3doc) and by asked form (number, date, …).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+from qa.eval.runner import EvalItem, EvalResult, read_items
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("id", "question", "groups", "doc_ids", "type")
+
+
+def load_crud(path: Path) -> list[EvalItem]:
+    """Read a CRUD-style questions file; a malformed line raises QAError naming the line and what to fix."""
+    items = read_items(path, FIELDS, _crud_item)
+    log.info("loaded %d CRUD questions from %s", len(items), path)
+    return items
+
+
+def _crud_item(row: dict[str, Any]) -> EvalItem:
+    from qa.query.question import analyze_question
+
+    groups = tuple((g,) if isinstance(g, str) else tuple(g) for g in row["groups"])
+    answerable = bool(row.get("answerable", True))
+    if answerable and not (groups and all(groups) and row["doc_ids"]):
+        raise ValueError("an answerable question needs answer groups and doc_ids")
+    return EvalItem(id=str(row["id"]), question=row["question"], answerable=answerable, answers=groups,
+                    evidence=row.get("evidence") or "", type=str(row["type"]), history=tuple(row.get("history") or ()),
+                    doc_ids=tuple(map(str, row["doc_ids"])), form=str(analyze_question(row["question"]).form))
+
+
+def unindexed(items: Sequence[EvalItem], article_ids: Iterable[str]) -> list[str]:
+    """Ids of the answerable items none of whose `doc_ids` is in the index (their retrieval can only miss)."""
+    indexed = set(article_ids)
+    return [i.id for i in items if i.answerable and not indexed.intersection(i.doc_ids)]
+
+
+def format_crud(result: EvalResult, title: str) -> str:
+    """Markdown: per system hit@1/@5, MRR@10, accuracy, refusal rate and mean ms/question; then accuracy per type
+    and per asked form, one column per system."""
+    systems = list(result.systems)
+    lines = [title, "", "| system | hit@1 | hit@5 | MRR@10 | accuracy | refusal rate | ms/question |",
+             "|---|---|---|---|---|---|---|"]
+    for name in systems:
+        s, records = result.summary[name], result.records[name]
+        refused = fmean(not r.found for r in records) if records else None
+        ms = fmean(r.latency_ms for r in records) if records else None
+        cells = [_num(s.get(m)) for m in ("hit@1", "hit@5", "mrr@10", "accuracy")]
+        lines.append(f"| {name} | {' | '.join(cells)} | {_num(refused)} | {_num(ms, 0)} |")
+    for label, breakdown in (("type", result.by_type), ("asked form", result.by_form)):
+        if not breakdown:
+            continue
+        values = sorted({v for per in breakdown.values() for v in per})
+        lines += ["", f"Accuracy by {label}:", "", f"| {label} | n | {' | '.join(systems)} |",
+                  "|---|---|" + "---|" * len(systems)]
+        for v in values:
+            n = breakdown[systems[0]].get(v, {}).get("n")
+            cells = [_num(breakdown[name].get(v, {}).get("overall_accuracy")) for name in systems]
+            lines.append(f"| {v} | {_num(n, 0)} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
