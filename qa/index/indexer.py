@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.errors import CorpusError, IndexStateError, QAError
 from qa.index.bm25 import KeywordIndex
-from qa.index.dense import DenseIndex
+from qa.index.dense import DenseIndex, choose_spec
 from qa.index.embed import Embedder, model_name
 from qa.index.lock import writer_lock
 from qa.index.store import (
@@ -190,14 +190,15 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)
     keys = [chunk_key(embedder.name, c) for c in chunks]
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
+    spec = choose_spec(len(chunks), settings.dense_exact_max)
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
-                        model_id=embedder.model_id)
+                        model_id=embedder.model_id, dense=spec.record())
     if old is not None and _unchanged(old, manifest, articles, keys):
         store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
     else:
         vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
-        store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors),
+        store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors, spec),
                       KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
         store.path = save_store(store, settings.index_dir)
     report = IndexReport(
@@ -212,7 +213,7 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
 
 def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str]) -> bool:
     """The old build already holds exactly what a new one would (same files, corpus, model, articles, chunks)."""
-    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir")
+    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense")
     return (all(getattr(old.manifest, f) == getattr(new, f) for f in same)
             and old.chunk_keys == keys and old.articles == articles)
 

@@ -19,14 +19,14 @@ import shutil
 import signal
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import IndexStateError
 from qa.index.bm25 import KeywordIndex
-from qa.index.dense import DenseIndex
+from qa.index.dense import FLAT, DenseIndex, DenseSpec
 from qa.schema import Article, Chunk, Paragraph
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ CRASH_ENV = "UNION_QA_CRASH_AT"  # tests only: the writer kills itself (SIGKILL)
 
 @dataclass(frozen=True)
 class Manifest:
-    """What an index was built from: format, model and dimension, and a fingerprint of every corpus file."""
+    """What an index was built from: format, model and dimension, a fingerprint of every corpus file, and which
+    faiss index the vectors are in."""
 
     format_version: int
     model: str
@@ -50,6 +51,7 @@ class Manifest:
     corpus_dir: str = ""  # absolute path of the corpus directory; "" when built from ready-made articles
     corpus_rel: str = ""  # the same, relative to the index directory (found again when both move together)
     model_id: str = ""  # what the model is (e5 read from any path: multilingual-e5-small); "" in older indexes
+    dense: dict = field(default_factory=FLAT.record)  # faiss index kind and parameters (DenseSpec); older: flat
 
 
 @dataclass
@@ -181,7 +183,8 @@ def _read_build(folder: Path, manifest: Manifest) -> Store:
     keys = [row.pop("key") for row in rows]
     chunks = [Chunk(**row) for row in rows]
     vectors = np.load(folder / "vectors.npy", allow_pickle=False)
-    dense, keyword = DenseIndex.load(folder / "dense.faiss"), KeywordIndex.load(folder / "bm25")
+    dense = DenseIndex.load(folder / "dense.faiss", DenseSpec.from_record(manifest.dense))
+    keyword = KeywordIndex.load(folder / "bm25")
     if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors, {len(dense)} dense and "
                          f"{len(keyword)} keyword rows")
