@@ -19,7 +19,7 @@ from qa.errors import QAError
 from qa.index.embed import Embedder
 from qa.index.store import Store
 from qa.ingest.chunk import split_sentences
-from qa.retrieve.retriever import fold_to_paragraphs, rrf
+from qa.retrieve.retriever import dense_paragraphs, rrf
 from qa.schema import Answer, Citation, Hit, Paragraph
 
 PLAIN = ("plain-bm25", "plain-dense", "plain-rrf")
@@ -71,13 +71,9 @@ class PlainDense:
     def search(self, query: str, k: int) -> list[Hit]:
         if not query.strip() or not self.store.chunks:
             return []
-        xq = self.embedder.embed_queries([query])
-        D, I = self.store.dense.search(xq, max(k, CANDIDATES))
-        best: dict[str, float] = {}
-        for d, i in zip(D[0].tolist(), I[0].tolist(), strict=True):
-            if i >= 0:
-                best.setdefault(self._chunk_pids[i], float(d))
-        ids = fold_to_paragraphs(I[0].tolist(), self._chunk_pids)[:k]
+        xq = self.embedder.embed_queries([query])[0]
+        ids, best = dense_paragraphs(self.store.dense, self._chunk_pids, xq, max(k, CANDIDATES))
+        ids = ids[:k]
         return [Hit(self.store.paragraphs[pid], best[pid], dense_rank=r) for r, pid in enumerate(ids, start=1)]
 
 

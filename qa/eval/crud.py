@@ -15,7 +15,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from qa.eval.runner import EvalItem, EvalResult, read_items
+from qa.eval.runner import EvalItem, EvalResult, answer_groups, read_items
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def load_crud(path: Path) -> list[EvalItem]:
 def _crud_item(row: dict[str, Any]) -> EvalItem:
     from qa.query.question import analyze_question
 
-    groups = tuple((g,) if isinstance(g, str) else tuple(g) for g in row["groups"])
+    groups = answer_groups(row["groups"])
     answerable = bool(row.get("answerable", True))
     if answerable and not (groups and all(groups) and row["doc_ids"]):
         raise ValueError("an answerable question needs answer groups and doc_ids")

@@ -105,8 +105,13 @@ def load_dataset(path: Path) -> list[EvalItem]:
     return items
 
 
+def answer_groups(value: Sequence[str | Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """Answer groups as tuples of alternatives (a plain string is a group of one)."""
+    return tuple((g,) if isinstance(g, str) else tuple(g) for g in value)
+
+
 def _own_item(row: dict[str, Any]) -> EvalItem:
-    groups = tuple((g,) if isinstance(g, str) else tuple(g) for g in row["answers"])
+    groups = answer_groups(row["answers"])
     item = EvalItem(id=str(row["id"]), question=row["question"], answerable=bool(row["answerable"]), answers=groups,
                     evidence=row["evidence"] or "", type=row["type"], history=tuple(row.get("history") or ()))
     if item.answerable and (not item.answers or not all(item.answers) or not item.evidence):

@@ -83,10 +83,11 @@ def corpus_files(corpus_dir: Path) -> dict[str, str]:
 
 def _fingerprint_file(path: Path) -> str:
     size = path.stat().st_size
-    return f"size:{size}" if size > MAX_FILE_BYTES else _sha256(path)
+    return f"size:{size}" if size > MAX_FILE_BYTES else file_sha256(path)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks (the corpus fingerprint and the library's duplicate check)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

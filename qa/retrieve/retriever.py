@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.errors import IndexStateError
+from qa.index.dense import DenseIndex
 from qa.index.embed import Embedder
 from qa.index.store import Store
 from qa.index.tokens import expand_query, to_simplified
@@ -43,6 +44,18 @@ def fold_to_paragraphs(chunk_rows: Sequence[int], chunk_paragraph_ids: Sequence[
         if row >= 0:
             seen.setdefault(chunk_paragraph_ids[row], None)
     return list(seen)
+
+
+def dense_paragraphs(dense: DenseIndex, chunk_pids: Sequence[str], xq: np.ndarray,
+                     k: int) -> tuple[list[str], dict[str, float]]:
+    """The top-`k` chunks for the query vector `xq`, folded into paragraph ids (best chunk first) with each
+    paragraph's best cosine."""
+    D, I = dense.search(xq[None, :], k)
+    best: dict[str, float] = {}
+    for d, i in zip(D[0].tolist(), I[0].tolist(), strict=True):
+        if i >= 0:
+            best.setdefault(chunk_pids[i], float(d))
+    return fold_to_paragraphs(I[0].tolist(), chunk_pids), best
 
 
 class Retriever:
@@ -78,13 +91,7 @@ class Retriever:
 
     def dense_ranking(self, xq: np.ndarray) -> tuple[list[str], dict[str, float]]:
         """Paragraph ids by cosine of their best chunk with the query vector `xq`, with those cosines."""
-        D, I = self.store.dense.search(xq[None, :], self.candidates)
-        ids = fold_to_paragraphs(I[0].tolist(), self._chunk_pids)
-        best: dict[str, float] = {}
-        for d, i in zip(D[0].tolist(), I[0].tolist(), strict=True):
-            if i >= 0:
-                best.setdefault(self._chunk_pids[i], float(d))
-        return ids, best
+        return dense_paragraphs(self.store.dense, self._chunk_pids, xq, self.candidates)
 
     def bm25_ranking(self, query: str) -> list[str]:
         _, rows = self.store.keyword.search(expand_query(query), self.candidates)

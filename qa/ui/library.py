@@ -11,7 +11,6 @@ rewritten. Every write that was tried is appended to the audit log. Changes hold
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import CorpusError, IndexBusyError
+from qa.index.indexer import file_sha256
 from qa.index.lock import writer_lock
 from qa.ingest.catalog import Tombstone, append_audit, hides, now, read_tombstones, text_key, write_tombstones
 from qa.ingest.load import MAX_FILE_BYTES, read_file
@@ -75,10 +75,6 @@ class Caller:
 def _no_progress(fraction: float, desc: str) -> None:
     """Default progress callback: log only."""
     log.debug("%.0f%% %s", fraction * 100, desc)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def check_file(path: Path, max_bytes: int = MAX_BYTES) -> list[Article]:
@@ -256,7 +252,7 @@ class Library:
                 if not path.is_file():
                     raise CorpusError("找不到上传的文件，请重新上传")
                 articles = check_file(path, self.max_bytes)
-                digest = sha256(path)
+                digest = file_sha256(path)
                 if digest in known_files:
                     raise CorpusError(f"内容与资料库中的“{known_files[digest]}”相同，未重复添加")
                 keys = [text_key(a) for a in articles]

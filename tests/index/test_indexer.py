@@ -227,7 +227,7 @@ def test_a_file_over_the_size_limit_is_fingerprinted_without_being_read(tiny_set
     def never(*args, **kwargs):
         raise AssertionError("a file over the limit must not be hashed")
 
-    monkeypatch.setattr("qa.index.indexer._sha256", lambda p: never() if p.name == "huge.txt" else "x")
+    monkeypatch.setattr("qa.index.indexer.file_sha256", lambda p: never() if p.name == "huge.txt" else "x")
     assert corpus_files(tiny_settings.corpus_dir)["huge.txt"] == f"size:{200 * 1024 * 1024}"
 
 
