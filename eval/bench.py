@@ -1,10 +1,21 @@
-"""Speed and memory benchmark: index build time and warm per-query latency on this machine.
+"""Speed and memory benchmark: index build time, warm per-query latency, and embedding throughput per backend.
 
     python eval/bench.py [--model multilingual-e5-small] [--repeats 3] [--out eval/reports/latest/bench.json]
+    python eval/bench.py --sections embed --corpus NEWS_DIR [--embed-chunks 1000] [--embed-repeats 3]
 
-Builds the bundled corpus into a temporary index from scratch (full embed, then a no-change re-index), then times
-retrieval (`search`, hybrid/bm25/dense) and answering (`ask`) for every eval question, several rounds, and reports
-medians and p95 in milliseconds plus peak RSS. Timings are reported, never asserted: this machine is noisy.
+Section `index`: builds `--corpus` (default the bundled one) into a temporary index from scratch (full embed, then
+a no-change re-index), then times retrieval (`search`, hybrid/bm25/dense) and answering (`ask`) for every eval
+question, several rounds, and reports medians and p95 in milliseconds plus peak RSS (`--out`).
+
+Section `embed`: the same `--embed-chunks` passages of `--corpus` (a seeded sample of its chunks, as `qa index`
+embeds them) through each way of running the default model: torch fp32, ONNX fp32 (the default), ONNX int8 per-
+tensor, per-channel, and per-channel with the feed-forward outputs in fp32; then the default variant on the first
+`--sweep-chunks` of them at other batch sizes, in input order rather than longest first, and on one thread. Rounds
+go through every configuration in turn, so load from other processes falls on all of them; chunks/s is the median
+round. Per-query latency embeds the first questions of `--dataset` one at a time. Quality: each variant's passage
+vectors against torch's (cosine), and how far query-passage cosines move (the composer's dense floors compare them).
+Written to `--embed-out` (JSON) and the same name with `.md`.
+Timings are reported, never asserted: this machine is noisy.
 """
 
 from __future__ import annotations
@@ -35,20 +46,42 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def main() -> int:
-    from qa.api import QA
-    from qa.index.embed import load_embedder
-    from qa.index.indexer import build_index
     from qa.settings import Settings
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sections", default="index,embed", help="comma-separated: index, embed")
     p.add_argument("--model", default=Settings().model)
     p.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     p.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "latest" / "bench.json")
+    p.add_argument("--embed-chunks", type=int, default=1000, help="passages embedded per configuration and round")
+    p.add_argument("--sweep-chunks", type=int, default=300, help="passages for the default variant's settings")
+    p.add_argument("--embed-queries", type=int, default=100, help="questions embedded one at a time")
+    p.add_argument("--embed-repeats", type=int, default=3)
+    p.add_argument("--embed-out", type=Path, default=ROOT / "eval" / "reports" / "latest" / "embed.json")
     args = p.parse_args()
+    sections = set(args.sections.split(","))
+    if not sections <= {"index", "embed"}:
+        p.error(f"--sections takes index and embed, got {args.sections!r}")
     questions = [json.loads(line)["question"] for line in args.dataset.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
+    if "index" in sections:
+        bench_index(args, questions)
+    if "embed" in sections:
+        from bench_embed import bench_embed
+
+        bench_embed(args, questions)
+    return 0
+
+
+def bench_index(args: argparse.Namespace, questions: list[str]) -> None:
+    """Index build and warm query latency with `args.model` (see the module docstring)."""
+    from qa.api import QA
+    from qa.index.embed import load_embedder
+    from qa.index.indexer import build_index
+    from qa.settings import Settings
+
     with tempfile.TemporaryDirectory() as tmp:
         settings = replace(Settings(), corpus_dir=args.corpus, index_dir=Path(tmp) / "index", model=args.model,
                            show_progress=False)
@@ -82,7 +115,6 @@ def main() -> int:
     for name, s in result["latency"].items():
         print(f"{name:14s} median {s['median_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms   (n={s['n']})")
     print(f"peak RSS {result['peak_rss_mb']} MB; written to {args.out}")
-    return 0
 
 
 if __name__ == "__main__":

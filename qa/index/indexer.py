@@ -1,6 +1,6 @@
 """Build or update the index from a corpus directory, re-embedding only chunks whose text is new.
 
-Every chunk's vector is cached under a hash of (model, context, text) in the index's embedding cache
+Every chunk's vector is cached under a hash of (model id, context, text) in the index's embedding cache
 (`qa.index.vectorcache`), so after an added, edited or removed file, and after `--rebuild`, only new text is embedded.
 Articles deleted in the library (`qa.ingest.catalog` tombstones) are left out. A build holds the index's writer lock
 (`qa.index.lock`) and records the corpus directory it read, which `settle` and `index_status` then go by: an index is
@@ -21,7 +21,7 @@ import numpy as np
 from qa.errors import CorpusError, IndexStateError, QAError
 from qa.index.bm25 import KeywordIndex
 from qa.index.dense import DenseIndex, choose_spec
-from qa.index.embed import Embedder, model_name
+from qa.index.embed import DEFAULT_VARIANT, E5_VARIANTS, Embedder, model_name
 from qa.index.lock import writer_lock
 from qa.index.store import (
     FORMAT_VERSION,
@@ -39,7 +39,7 @@ from qa.ingest.catalog import read_tombstones, text_key, tombstones_path, withou
 from qa.ingest.chunk import chunk_paragraphs
 from qa.ingest.load import MAX_FILE_BYTES, METADATA, corpus_paths, load_corpus_report
 from qa.schema import Article, Chunk
-from qa.settings import Settings
+from qa.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,10 @@ def fingerprint(files: dict[str, str]) -> str:
     return hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
 
 
-def chunk_key(model: str, chunk: Chunk) -> str:
-    return hashlib.sha1(f"{model}\0{chunk.context}\0{chunk.text}".encode()).hexdigest()
+def chunk_key(model_id: str, chunk: Chunk) -> str:
+    """The embedding cache key of `chunk` under the model id `model_id` (`Embedder.model_id`): the same model
+    read from any path shares vectors, and each variant of the default model (torch, ONNX fp32, int8) has its own."""
+    return hashlib.sha1(f"{model_id}\0{chunk.context}\0{chunk.text}".encode()).hexdigest()
 
 
 def index_status(settings: Settings, model_name: str, manifest: Manifest | None = None) -> str | None:
@@ -150,12 +152,16 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
         log.warning("the index at %s was built from %s; re-indexing it from %s (the previous build is kept)",
                     index_dir, recorded, corpus)
     if model is not None and model_name(model) != manifest.model:
+        asked = model if model_name(model) == model else f"{model} ({model_name(model)})"
         if not writing:
             raise IndexStateError(
-                f"the index at {index_dir} was built with model {manifest.model}, not {model}: leave out --model to "
+                f"the index at {index_dir} was built with model {manifest.model}, not {asked}: leave out --model to "
                 f"use it, or re-embed it with `qa index --index {index_dir} --model {model}`")
-        log.warning("the index at %s was built with model %s; re-embedding it with %s", index_dir, manifest.model,
-                    model)
+        log.warning("the index at %s was built with model %s; re-embedding it with %s (the previous build and the "
+                    "cached vectors are kept)", index_dir, manifest.model, asked)
+    elif model is None and manifest.model in E5_VARIANTS and manifest.model != DEFAULT_VARIANT:
+        log.info("the index at %s keeps its model %s; `qa index --index %s --model %s` re-embeds it with the "
+                 "default %s", index_dir, manifest.model, index_dir, DEFAULT_MODEL, DEFAULT_VARIANT)
     return replace(settings, corpus_dir=Path(corpus or recorded or settings.corpus_dir), model=model or manifest.model)
 
 
@@ -189,7 +195,7 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     old = None if rebuild else _load_previous(settings.index_dir)
     old_files = old.manifest.files if old else {}
     chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)
-    keys = [chunk_key(embedder.name, c) for c in chunks]
+    keys = [chunk_key(embedder.model_id, c) for c in chunks]
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
     spec = choose_spec(len(chunks), settings.dense_exact_max)
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
@@ -255,7 +261,8 @@ def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: 
         missing = [i for i, k in enumerate(keys) if k not in cache]
         log.info("embedding %d new chunks (%d cached) with %s", len(missing), len(chunks) - len(missing),
                  embedder.name)
-        fresh = embedder.embed_passages([_passage(chunks[i]) for i in missing], show_progress=settings.show_progress)
+        fresh = embedder.embed_passages([passage_text(chunks[i]) for i in missing],
+                                        show_progress=settings.show_progress)
         crash_point("after-embedding")
         vectors = np.zeros((len(chunks), embedder.dim), np.float32)
         for row, i in enumerate(missing):
@@ -267,7 +274,8 @@ def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: 
     return vectors, len(missing)
 
 
-def _passage(chunk: Chunk) -> str:
+def passage_text(chunk: Chunk) -> str:
+    """What is embedded for `chunk`: its context (the article title) above its text."""
     return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text
 
 

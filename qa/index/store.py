@@ -19,7 +19,7 @@ import shutil
 import signal
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ import numpy as np
 from qa.errors import IndexStateError
 from qa.index.bm25 import KeywordIndex
 from qa.index.dense import FLAT, DenseIndex, DenseSpec
+from qa.index.embed import recorded_name
 from qa.schema import Article, Chunk, Paragraph
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,9 @@ def load_manifest(folder: Path, index_dir: Path) -> Manifest:
     if manifest.format_version != FORMAT_VERSION:
         raise IndexStateError(f"the index at {index_dir} has format {manifest.format_version}, this version reads "
                               f"{FORMAT_VERSION}: run `qa index --rebuild`")
+    model = recorded_name(manifest.model)
+    if model != manifest.model:  # recorded before the default model's variants had names of their own
+        manifest = replace(manifest, model=model, model_id=manifest.model_id or manifest.model)
     return manifest
 
 

@@ -2,9 +2,10 @@
 
 The other tests use the hashing embedder or fixed cosines, so only this module reaches the model-keyed floors of
 `ComposerConfig` (dense_floor, dense_floor_en, sentence_floor of `semantic_match`) and the tuned weights with real
-cosines. It loads multilingual-e5-small as the product does (converted once into the default cache,
-$UNION_QA_CACHE or ~/.cache/union-qa, then reused), indexes corpus/ into a temporary folder once, and asks the
-questions through the code `qa eval` runs (`load_dataset`, `run_eval`, the hybrid system of `qa_systems`).
+cosines. It loads multilingual-e5-small as the product does (its default variant, on ONNX Runtime: converted and
+exported once into the default cache, $UNION_QA_CACHE or ~/.cache/union-qa, then reused), indexes corpus/ into a
+temporary folder once, and asks the questions through the code `qa eval` runs (`load_dataset`, `run_eval`, the
+hybrid system of `qa_systems`).
 
 The slice is the whole of eval/questions.jsonl: 191 questions, follow-ups with their history, English, traditional
 and the 24 unanswerable ones. The module takes about 25 s on 2 idle cores (model and index 12 s, questions 10 s), so
@@ -25,7 +26,7 @@ from qa.api import QA
 from qa.eval.cli import qa_systems
 from qa.eval.report import load_report
 from qa.eval.runner import EvalItem, EvalResult, load_dataset, run_eval, score_answer
-from qa.index.embed import load_embedder
+from qa.index.embed import E5_VARIANTS, load_embedder, model_name
 from qa.settings import DEFAULT_MODEL, Settings
 
 pytestmark = [pytest.mark.calibration, pytest.mark.model]
@@ -95,7 +96,7 @@ def set_floor(qa: QA, monkeypatch: pytest.MonkeyPatch, table: str, value: float 
 
 def test_the_model_keys_the_calibrated_floors(qa: QA) -> None:
     model = qa.store.model_id
-    assert model == DEFAULT_MODEL
+    assert model == E5_VARIANTS[model_name(DEFAULT_MODEL)].model_id
     for table in ("dense_floor", "dense_floor_en", "sentence_floor"):
         assert model in getattr(qa.settings.composer, table), f"ComposerConfig.{table} has no entry for {model!r}"
 
