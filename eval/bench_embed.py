@@ -65,21 +65,21 @@ def configs(settings: Settings, tmp: Path) -> list[Config]:
     def per_tensor() -> Embedder:
         folder = ensure_default_model(settings.cache_dir)
         path = quantize_int8(ensure_onnx(folder, "fp32"), tmp / "per-tensor.onnx", per_channel=False)
-        return OnnxEmbedder(folder, path, "int8-per-tensor", "int8-per-tensor", batch_size=settings.batch_size)
+        return OnnxEmbedder(folder, path, "int8-per-tensor", "int8-per-tensor", batch_size=settings.onnx_batch_size)
 
     def one_thread() -> Embedder:
         folder = ensure_default_model(settings.cache_dir)
         return OnnxEmbedder(folder, ensure_onnx(folder, E5_VARIANTS[DEFAULT_VARIANT].recipe), DEFAULT_VARIANT,
-                            DEFAULT_VARIANT, batch_size=settings.batch_size, threads=1)
+                            DEFAULT_VARIANT, batch_size=settings.onnx_batch_size, threads=1)
 
-    b, default = settings.batch_size, DEFAULT_VARIANT.split(":")[1]
-    return [Config(f"torch fp32 (b{b})", variant(TORCH)), Config(f"onnx fp32 (b{b})", variant(ONNX)),
+    t, b, default = settings.batch_size, settings.onnx_batch_size, DEFAULT_VARIANT.split(":")[1]
+    return [Config(f"torch fp32 (b{t})", variant(TORCH)), Config(f"onnx fp32 (b{b})", variant(ONNX)),
             Config(f"onnx int8 per-tensor (b{b})", per_tensor),
             Config(f"onnx int8 per-channel (b{b})", variant(INT8)),
             Config(f"onnx int8 per-channel, FFN output fp32 (b{b})", variant(MIXED)),
             Config(f"{default} (b{b}), sweep base", variant(DEFAULT_VARIANT), sweep=True),
-            *(Config(f"{default} (b{size})", variant(DEFAULT_VARIANT, batch_size=size), sweep=True)
-              for size in (8, 16, 64)),
+            *(Config(f"{default} (b{size})", variant(DEFAULT_VARIANT, onnx_batch_size=size), sweep=True)
+              for size in (8, 32, 64)),
             Config(f"{default} (b{b}), input order", variant(DEFAULT_VARIANT), sweep=True, input_order=True),
             Config(f"{default} (b{b}), 1 thread", one_thread, sweep=True)]
 

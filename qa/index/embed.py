@@ -8,7 +8,7 @@ L2-normalised, so inner product = cosine.
 The variants of the default model give (slightly) different vectors, so each has its own name (recorded in the
 index manifest) and model id (keys the embedding cache and the composer's floors). `multilingual-e5-small` means
 `multilingual-e5-small:onnx`: the same fp32 weights on ONNX Runtime, vectors equal to torch's (cosine 1.0000) at
-over twice the passages per second. `:onnx-int8` (int8 weights) and `:onnx-mixed` (int8 but the feed-forward
+1.6-3.8x the passages per second (by load). `:onnx-int8` (int8 weights) and `:onnx-mixed` (int8 but the feed-forward
 outputs) are faster still but cost some answer accuracy; `:torch` is the sentence-transformers path. An index built
 before the variants existed recorded plain `multilingual-e5-small` and holds torch vectors: it reads as `:torch`
 (`recorded_name`) and is searched with torch until it is re-indexed with another `--model`.
@@ -200,4 +200,4 @@ def _load_e5(settings: Settings, name: str, variant: Variant) -> Embedder:
     from qa.index.onnxexport import ensure_onnx
 
     return OnnxEmbedder(path, ensure_onnx(path, variant.recipe), name, variant.model_id, settings.query_prompt,
-                        settings.passage_prompt, settings.batch_size)
+                        settings.passage_prompt, settings.onnx_batch_size)
