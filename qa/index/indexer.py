@@ -142,7 +142,7 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
             raise
         manifest = None  # a broken index: the writer builds a new one
     if manifest is None:
-        chosen = choose_backend(None, backend or {}, index_dir, writing) if backend else settings.backend
+        chosen = choose_backend(None, backend, index_dir, writing) if backend else settings.backend
         return replace(settings, corpus_dir=corpus or settings.corpus_dir, model=model or settings.model,
                        backend=chosen.located(index_dir))
     chosen = choose_backend(recorded_backend(manifest.backend, index_dir), backend or {}, index_dir, writing)

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 INSERT_BATCH = 2_000  # rows per insert call: 2,000 × 384 floats ≈ 3 MB, far under gRPC's 64 MB message cap
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s' defaults, so both keyword sides score alike
 _NON_WORD = re.compile(r"[^\w]+")
+# pymilvus pings every 10 s even when idle; Milvus Lite's in-process gRPC server answers an idle client's pings with
+# GOAWAY "too_many_pings" (logged by grpc). The server is in this process: ping only during calls, and rarely.
+LITE_GRPC = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 _clients: dict[str, MilvusClient] = {}  # one client per URI and process, shared by every build that is open
 _clients_lock = threading.Lock()
 
@@ -77,7 +80,7 @@ def _open(uri: str) -> MilvusClient:
 
         jieba.setLogLevel(logging.WARNING)
     try:
-        return MilvusClient(uri=uri)
+        return MilvusClient(uri=uri, grpc_options=LITE_GRPC) if is_lite(uri) else MilvusClient(uri=uri)
     except Exception as exc:  # noqa: BLE001 - pymilvus raises several kinds; all mean the same to the user
         hint = (" (Milvus Lite lets one process open a database at a time: is a UI or another `qa` using it? "
                 f"To share it, serve it with `milvus-lite server --data-dir {uri} --port 19530` and use "
@@ -189,8 +192,11 @@ def switch_alias(client: MilvusClient, alias: str, name: str) -> None:
 
 
 def drop(client: MilvusClient, name: str) -> None:
-    """Drop the collection `name` if it exists."""
+    """Drop the collection `name` if it exists, and first the aliases still on it (a Milvus server refuses to drop a
+    collection with aliases; one is left on a build's collection after a switch to faiss or another alias)."""
     if client.has_collection(name):
+        for alias in client.list_aliases(collection_name=name).get("aliases", []):
+            client.drop_alias(alias)
         client.drop_collection(name)
 
 

@@ -1,15 +1,16 @@
 """The persistent index: paragraphs, chunks, vectors, the dense and BM25 search structures, and a versioned manifest.
 
 Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
-`manifest.json`, `backend.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy` and, with the
-faiss backend, `dense.faiss` and `bm25/` (with the Milvus backend the build's collection holds the chunks' vectors
-and metadata; `qa.index.backend`). A new build is written to a hidden `.tmp-…` folder (`new_build`), renamed, and
-made live by an atomic rename of `CURRENT`, so a writer killed at any point leaves the old index loadable and readers
-never see a half-written build. The previous build is kept beside the live one (the last two), and the next writer
-clears what a killed one left (`clear_debris`), a Milvus collection included.
-The manifest records the corpus directory and the model an index was built from, so commands that only read an
-index never confuse it with another corpus. `load_store` is the exact inverse of `save_store` and checks the format
-version. Writers hold `qa.index.lock.writer_lock`; this module does not take it.
+`manifest.json`, `backend.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss`
+and `bm25/` (with the Milvus backend a collection of the build's own holds the chunks' vectors and metadata instead
+of `dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/`; `qa.index.backend`). A new build is
+written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic rename of `CURRENT`, so a
+writer killed at any point leaves the old index loadable and readers never see a half-written build. The previous
+build is kept beside the live one (the last two), and the next writer clears what a killed one left
+(`clear_debris`), a Milvus collection included. The manifest records the corpus directory, the model and the backend
+an index was built with, so commands that only read an index never confuse it with another corpus. `load_store` is
+the exact inverse of `save_store` and checks the format version. Writers hold `qa.index.lock.writer_lock`; this
+module does not take it.
 """
 
 from __future__ import annotations
@@ -245,7 +246,9 @@ def _read_build(folder: Path, manifest: Manifest) -> Store:
     rows = _read_jsonl(folder / "chunks.jsonl")
     keys = [row.pop("key") for row in rows]
     chunks = [Chunk(**row) for row in rows]
-    vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+    # with Milvus searching, the composer reads only the rows of the paragraphs it weighs: map the file, don't load it
+    mmap = "r" if manifest.backend.get("kind") == "milvus" else None
+    vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode=mmap)
     shape = Shape(DenseSpec.from_record(manifest.dense), len(chunks), manifest.dim)
     dense, keyword = kind_of(manifest.backend).load(folder, manifest.backend, folder.parent, shape)
     if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):

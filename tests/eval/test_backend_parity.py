@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO, milvus_lite, needs_milvus
 
@@ -21,6 +22,7 @@ from qa.api import QA, normalize_history
 from qa.eval.runner import EvalItem, aggregate, load_dataset, score_answer
 from qa.index.backend import Backend
 from qa.index.embed import HashingEmbedder, load_embedder
+from qa.index.tokens import to_simplified
 from qa.query.followup import resolve_followup
 from qa.query.limits import clean_history
 from qa.schema import Answer, Hit
@@ -31,10 +33,15 @@ pytestmark = needs_milvus
 MODES = ("hybrid", "bm25", "dense")
 
 
-def rankings(qa: QA, items: list[EvalItem]) -> dict[str, list[tuple[Hit, ...]]]:
-    """Per mode, each question's top-10 hits (follow-ups made standalone first, as `ask` does)."""
-    questions = [resolve_followup(i.question, clean_history(normalize_history(list(i.history)))) for i in items]
-    return {mode: [tuple(qa.search(q, 10, mode)) for q in questions] for mode in MODES}
+def standalone(items: list[EvalItem]) -> list[str]:
+    """The questions with follow-ups made standalone, as `ask` does."""
+    return [resolve_followup(i.question, clean_history(normalize_history(list(i.history)))) for i in items]
+
+
+def rankings(qa: QA, questions: list[str], xq: np.ndarray) -> dict[str, list[tuple[Hit, ...]]]:
+    """Per mode, each question's top-10 hits (`xq`: the questions embedded once, for both backends)."""
+    return {mode: [tuple(qa.retriever.search(q, 10, mode, x)) for q, x in zip(questions, xq, strict=True)]
+            for mode in MODES}
 
 
 def ids(hits: tuple[Hit, ...]) -> tuple[str, ...]:
@@ -89,7 +96,9 @@ def both(tmp: Path, model: str, embedder_of) -> Iterator[tuple[QA, QA]]:  # noqa
 def assert_same(pair: tuple[QA, QA], items: list[EvalItem]) -> None:
     faiss_qa, milvus_qa = pair
     assert milvus_qa.store.manifest.backend["kind"] == "milvus"
-    ranked_faiss, ranked_milvus = rankings(faiss_qa, items), rankings(milvus_qa, items)
+    questions = standalone(items)
+    xq = faiss_qa.embedder.embed_queries([to_simplified(q) for q in questions])
+    ranked_faiss, ranked_milvus = rankings(faiss_qa, questions, xq), rankings(milvus_qa, questions, xq)
     pairs = {mode: list(zip(items, ranked_faiss[mode], ranked_milvus[mode], strict=True)) for mode in MODES}
     assert [i.id for i, a, b in pairs["bm25"] if ids(a) != ids(b)] == []
     assert [i.id for i, a, b in pairs["dense"] if not same_up_to_ties(a, b)] == []

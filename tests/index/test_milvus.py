@@ -152,6 +152,10 @@ def test_a_faiss_index_refuses_milvus_options_and_a_writer_may_switch(tiny_setti
         assert load_store(tiny_settings.index_dir).manifest.backend["uri"] == uri
         assert main(["index", "--backend", "faiss", *base]) == 0  # and back; the Milvus build is kept as the previous
         assert load_store(tiny_settings.index_dir).manifest.backend == {"kind": "faiss"}
+        assert len(collections(uri)) == 1
+        add_article(tiny_settings)
+        assert main(["index", *base]) == 0  # the Milvus build is pruned: its collection and alias go with it
+        assert collections(uri) == [] and milvus.connect(uri).list_aliases()["aliases"] == []
 
 
 def test_milvus_full_text_search_with_the_union_dictionary(tiny_settings, tmp_path):
