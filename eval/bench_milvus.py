@@ -1,7 +1,7 @@
 """The Milvus backend beside faiss: retrieval quality on the bundled set, and query latency at two sizes.
 
     python eval/bench_milvus.py [--model multilingual-e5-small] [--vectors 100000] [--rounds 3]
-                                [--out eval/reports/latest]
+                                [--out eval/reports/latest] [--part all|bundled|synthetic]
 
 1. Quality: the bundled corpus indexed three ways — faiss; Milvus (Milvus Lite) with the local bm25s keyword side;
    Milvus with Milvus' own BM25 full-text search (jieba with the union dictionary, `--milvus-keyword milvus`) — and
@@ -65,8 +65,9 @@ def timed(fn, xs, rounds: int) -> dict[str, float]:  # noqa: ANN001
     return {"p50_ms": round(statistics.median(p50s), 3), "p95_ms": round(statistics.median(p95s), 3)}
 
 
-def bundled(model: str, rounds: int, tmp: Path) -> dict:
-    """Quality and latency of the three configurations on the bundled corpus."""
+def bundled(model: str, rounds: int, tmp: Path, names: list[str]) -> dict:
+    """Quality and latency of the configurations `names` on the bundled corpus (faiss is always built first: the
+    others copy its embedding cache)."""
     items = load_dataset(ROOT / "eval" / "questions.jsonl")
     base = replace(Settings(), corpus_dir=ROOT / "corpus", model=model, show_progress=False)
     embedder = load_embedder(base)
@@ -74,6 +75,8 @@ def bundled(model: str, rounds: int, tmp: Path) -> dict:
     where = SearchFilter(since="2024-01-01")
     xq = embedder.embed_queries([i.question for i in items])
     for name, options in CONFIGS.items():
+        if name not in names and name != "faiss":
+            continue
         settings = replace(base, index_dir=tmp / name)
         if options:
             settings.index_dir.mkdir()
@@ -82,6 +85,8 @@ def bundled(model: str, rounds: int, tmp: Path) -> dict:
         t = time.perf_counter()
         qa = QA.open(settings, embedder)
         build_s = time.perf_counter() - t
+        if name not in names:
+            continue
         result = run_eval(items, qa_systems(qa, ["hybrid", "bm25", "dense"]), progress=False)
         out["quality"][name] = {mode: {m: summary[m] for m in METRICS} for mode, summary in result.summary.items()}
         out["latency"][name] = {"index_s": round(build_s, 2), **_latencies(qa, where, xq, items, rounds)}
@@ -155,28 +160,38 @@ def _measure(label: str, build_s: float, index, xq: np.ndarray, gt: np.ndarray, 
 
 def markdown(result: dict) -> str:
     lines = [f"# Milvus backend beside faiss ({result['model']})", "",
-             f"Measured {result['date']} on 2 shared cores; `python eval/bench_milvus.py`.", "",
-             "## Quality on eval/questions.jsonl (191 questions)", "",
+             f"Measured {result['date']} on 2 shared cores; `python eval/bench_milvus.py`.", ""]
+    if "bundled" in result:
+        lines += _bundled_md(result["bundled"])
+    if "synthetic" in result:
+        lines += _synthetic_md(result["synthetic"])
+    return "\n".join(lines) + "\n"
+
+
+def _bundled_md(b: dict) -> list[str]:
+    lines = ["## Quality on eval/questions.jsonl (191 questions)", "",
              "| backend | mode | hit@1 | hit@5 | MRR@10 | accuracy |", "|---|---|---|---|---|---|"]
-    for name, modes in result["bundled"]["quality"].items():
+    for name, modes in b["quality"].items():
         for mode, m in modes.items():
             lines.append(f"| {name} | {mode} | " + " | ".join(f"{m[k]:.3f}" for k in METRICS) + " |")
     lines += ["", "## Latency on the bundled corpus (206 chunks; one query, k=50; p50 / p95 ms)", "",
               "| backend | index s | dense | dense, since 2024 | keyword | keyword, since 2024 |",
               "|---|---|---|---|---|---|"]
-    for name, r in result["bundled"]["latency"].items():
+    for name, r in b["latency"].items():
         cells = [f"{r[c]['p50_ms']:.2f} / {r[c]['p95_ms']:.2f}" for c in
                  ("dense", "dense_filtered", "keyword", "keyword_filtered")]
         lines.append(f"| {name} | {r['index_s']} | " + " | ".join(cells) + " |")
-    s = result["synthetic"]
-    lines += ["", f"## {s['vectors']:,} synthetic e5-like vectors ({s['queries']} queries; one query, k=50; "
-              "p50 / p95 ms)", "",
-              "| index | build/insert s | recall@10 | k=50 | filter keeping 50% | filter keeping 5% |",
-              "|---|---|---|---|---|---|"]
+    return [*lines, ""]
+
+
+def _synthetic_md(s: dict) -> list[str]:
+    lines = [f"## {s['vectors']:,} synthetic e5-like vectors ({s['queries']} queries; one query, k=50; p50 / p95 ms)",
+             "", "| index | build/insert s | recall@10 | k=50 | filter keeping 50% | filter keeping 5% |",
+             "|---|---|---|---|---|---|"]
     for r in s["rows"]:
         cells = [f"{r[c]['p50_ms']:.2f} / {r[c]['p95_ms']:.2f}" for c in ("k50", "k50 filter 50%", "k50 filter 5%")]
         lines.append(f"| {r['index']} | {r['build_s']} | {r['recall@10']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main() -> int:
@@ -185,11 +200,20 @@ def main() -> int:
     p.add_argument("--vectors", type=int, default=100_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "latest")
+    p.add_argument("--configs", default=",".join(CONFIGS), help=f"of {', '.join(CONFIGS)}")
+    p.add_argument("--part", choices=("all", "bundled", "synthetic"), default="all",
+                   help="measure one part only and keep the other from the milvus.json already in --out")
     args = p.parse_args()
+    previous = args.out / "milvus.json"
+    result = json.loads(previous.read_text(encoding="utf-8")) if args.part != "all" else {}
+    result |= {"model": args.model, "date": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as tmp:
-        result = {"model": args.model, "date": time.strftime("%Y-%m-%d"),
-                  "bundled": bundled(args.model, args.rounds, Path(tmp)),
-                  "synthetic": synthetic(args.vectors, args.rounds, Path(tmp))}
+        if args.part in ("all", "bundled"):
+            measured = bundled(args.model, args.rounds, Path(tmp), args.configs.split(","))
+            for key in ("quality", "latency"):  # configurations not measured now keep their earlier numbers
+                result.setdefault("bundled", {}).setdefault(key, {}).update(measured[key])
+        if args.part in ("all", "synthetic"):
+            result["synthetic"] = synthetic(args.vectors, args.rounds, Path(tmp))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "milvus.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (args.out / "milvus.md").write_text(markdown(result), encoding="utf-8")
