@@ -161,6 +161,8 @@ def _measure(label: str, build_s: float, index, xq: np.ndarray, gt: np.ndarray, 
 def markdown(result: dict) -> str:
     lines = [f"# Milvus backend beside faiss ({result['model']})", "",
              f"Measured {result['date']} on 2 shared cores; `python eval/bench_milvus.py`.", ""]
+    if result.get("note"):
+        lines += [result["note"], ""]
     if "bundled" in result:
         lines += _bundled_md(result["bundled"])
     if "synthetic" in result:
@@ -200,13 +202,14 @@ def main() -> int:
     p.add_argument("--vectors", type=int, default=100_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "latest")
+    p.add_argument("--note", default="", help="a line on how the run went, printed at the top of the report")
     p.add_argument("--configs", default=",".join(CONFIGS), help=f"of {', '.join(CONFIGS)}")
     p.add_argument("--part", choices=("all", "bundled", "synthetic"), default="all",
                    help="measure one part only and keep the other from the milvus.json already in --out")
     args = p.parse_args()
     previous = args.out / "milvus.json"
     result = json.loads(previous.read_text(encoding="utf-8")) if args.part != "all" else {}
-    result |= {"model": args.model, "date": time.strftime("%Y-%m-%d")}
+    result |= {"model": args.model, "date": time.strftime("%Y-%m-%d"), "note": args.note}
     with tempfile.TemporaryDirectory() as tmp:
         if args.part in ("all", "bundled"):
             measured = bundled(args.model, args.rounds, Path(tmp), args.configs.split(","))
