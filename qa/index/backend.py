@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ class Backend:
             raise ValueError(f"backend must be one of {sorted(KINDS)}, got {self.kind!r}")
         if self.keyword not in KEYWORDS:
             raise ValueError(f"keyword side must be one of {KEYWORDS}, got {self.keyword!r}")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,150}", self.collection):
+            raise ValueError(f"a Milvus collection name takes letters, digits and underscores, got {self.collection!r}")
         if self.kind == "faiss" and (self.uri or self.collection != DEFAULT_COLLECTION or self.keyword != "bm25s"):
             raise ValueError("--milvus-uri, --collection and --milvus-keyword need --backend milvus")
 

@@ -176,6 +176,13 @@ def test_without_pymilvus_the_error_says_what_to_install(monkeypatch):
         milvus._open("/tmp/nowhere.db")
 
 
+def test_a_collection_name_milvus_would_refuse_is_an_error_at_once(tiny_settings, capsys):
+    args = ["index", "--index", str(tiny_settings.index_dir), "--corpus", str(tiny_settings.corpus_dir), "--model",
+            "hashing", "--backend", "milvus", "--collection", "union-news", "-q"]
+    assert main(args) == 2
+    assert "letters, digits and underscores, got 'union-news'" in capsys.readouterr().err
+
+
 def test_a_lite_uri_must_end_in_db(tmp_path):
     with pytest.raises(IndexStateError, match="ending in .db"):
         milvus._open(str(tmp_path / "milvus"))
