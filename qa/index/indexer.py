@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import CorpusError, IndexStateError, QAError
-from qa.index.bm25 import KeywordIndex
-from qa.index.dense import DenseIndex, choose_spec
+from qa.index.backend import KINDS, Backend, Rows, choose_backend, recorded_backend
+from qa.index.dense import DenseSpec, choose_spec
 from qa.index.embed import Embedder, model_name
 from qa.index.lock import writer_lock
 from qa.index.store import (
@@ -29,7 +29,9 @@ from qa.index.store import (
     Store,
     clear_debris,
     crash_point,
+    discard_build,
     load_store,
+    new_build,
     read_manifest,
     recorded_corpus,
     save_store,
@@ -124,12 +126,13 @@ def index_status(settings: Settings, model_name: str, manifest: Manifest | None 
 
 
 def settle(settings: Settings, corpus: Path | None = None, model: str | None = None,
-           writing: bool = False) -> Settings:
-    """`settings` with the corpus and model the index at `settings.index_dir` records, where the caller gave none.
+           writing: bool = False, backend: dict[str, str] | None = None) -> Settings:
+    """`settings` with the corpus, model and backend the index at `settings.index_dir` records, where the caller gave
+    none (`backend`: the backend options given, `qa.index.backend.choose_backend`).
 
-    A reader that names another corpus or model than the recorded ones gets an IndexStateError naming both and what
-    to run; a writer (`qa index`) may switch to them, and its previous build is kept. With no index yet, the given
-    (or default) corpus and model are used.
+    A reader that names another corpus, model or backend than the recorded ones gets an IndexStateError naming both
+    and what to run; a writer (`qa index`) may switch to them, and its previous build is kept. With no index yet, the
+    given (or default) corpus, model and backend are used.
     """
     index_dir = settings.index_dir
     try:
@@ -139,7 +142,10 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
             raise
         manifest = None  # a broken index: the writer builds a new one
     if manifest is None:
-        return replace(settings, corpus_dir=corpus or settings.corpus_dir, model=model or settings.model)
+        chosen = choose_backend(None, backend, index_dir, writing) if backend else settings.backend
+        return replace(settings, corpus_dir=corpus or settings.corpus_dir, model=model or settings.model,
+                       backend=chosen.located(index_dir))
+    chosen = choose_backend(recorded_backend(manifest.backend, index_dir), backend or {}, index_dir, writing)
     recorded = recorded_corpus(manifest, index_dir)
     if corpus is not None and recorded is not None and Path(corpus).resolve() != recorded.resolve():
         if not writing:
@@ -156,7 +162,8 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
                 f"use it, or re-embed it with `qa index --index {index_dir} --model {model}`")
         log.warning("the index at %s was built with model %s; re-embedding it with %s", index_dir, manifest.model,
                     model)
-    return replace(settings, corpus_dir=Path(corpus or recorded or settings.corpus_dir), model=model or manifest.model)
+    return replace(settings, corpus_dir=Path(corpus or recorded or settings.corpus_dir), model=model or manifest.model,
+                   backend=chosen)
 
 
 def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False,
@@ -195,13 +202,12 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
                         model_id=embedder.model_id, dense=spec.record())
-    if old is not None and _unchanged(old, manifest, articles, keys):
+    backend = settings.backend.located(settings.index_dir)
+    if old is not None and _unchanged(old, manifest, articles, keys, backend, settings.index_dir):
         store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
     else:
         vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
-        store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors, spec),
-                      KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
-        store.path = save_store(store, settings.index_dir)
+        store = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec)
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),
         changed=tuple(sorted(f for f in files if f in old_files and files[f] != old_files[f])),
@@ -212,10 +218,29 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     return store, report
 
 
-def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str]) -> bool:
-    """The old build already holds exactly what a new one would (same files, corpus, model, articles, chunks)."""
+def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: list[Article], chunks: list[Chunk],
+          keys: list[str], vectors: np.ndarray, spec: DenseSpec) -> Store:
+    """Build the search structures in a new build folder with `backend` and make the build live."""
+    tmp = new_build(settings.index_dir, manifest.corpus_fingerprint)
+    try:
+        paragraphs = {p.id: p for a in articles for p in a.paragraphs}
+        rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks])
+        dense, keyword, record = KINDS[backend.kind].build(backend, tmp, rows, spec, settings.show_progress)
+        store = Store(replace(manifest, backend=record), articles, chunks, keys, vectors, dense, keyword)
+    except BaseException:
+        discard_build(tmp)
+        raise
+    store.path = save_store(store, tmp)
+    return store
+
+
+def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str], backend: Backend,
+               index_dir: Path) -> bool:
+    """The old build already holds exactly what a new one would (same files, corpus, model, backend, articles,
+    chunks)."""
     same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense")
     return (all(getattr(old.manifest, f) == getattr(new, f) for f in same)
+            and recorded_backend(old.manifest.backend, index_dir) == backend
             and old.chunk_keys == keys and old.articles == articles)
 
 

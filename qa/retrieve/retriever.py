@@ -1,7 +1,9 @@
-"""Hybrid retrieval: dense (faiss) and keyword (BM25) rankings fused by reciprocal-rank fusion into paragraph Hits.
+"""Hybrid retrieval: dense (faiss or Milvus) and keyword (BM25) rankings fused by reciprocal-rank fusion into paragraph
+Hits.
 
 Chunk rankings are folded into paragraph rankings (a paragraph takes the rank of its best chunk). Queries are
 normalised first (NFKC, traditional → simplified); the keyword side also searches known abbreviations' full forms.
+A `SearchFilter` (date range, sources) narrows both sides before ranking, in the search structures themselves.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import numpy as np
 from qa.errors import IndexStateError
 from qa.index.dense import DenseIndex
 from qa.index.embed import Embedder
-from qa.index.store import Store
+from qa.index.store import Scope, Store
 from qa.index.tokens import expand_query, to_simplified
-from qa.schema import Hit
+from qa.schema import Hit, SearchFilter
 
 if TYPE_CHECKING:
     from qa.query.english import Lexicon
@@ -47,10 +49,10 @@ def fold_to_paragraphs(chunk_rows: Sequence[int], chunk_paragraph_ids: Sequence[
 
 
 def dense_paragraphs(dense: DenseIndex, chunk_pids: Sequence[str], xq: np.ndarray,
-                     k: int) -> tuple[list[str], dict[str, float]]:
-    """The top-`k` chunks for the query vector `xq`, folded into paragraph ids (best chunk first) with each
-    paragraph's best cosine."""
-    D, I = dense.search(xq[None, :], k)
+                     k: int, scope: Scope | None = None) -> tuple[list[str], dict[str, float]]:
+    """The top-`k` chunks for the query vector `xq` (within `scope`), folded into paragraph ids (best chunk first)
+    with each paragraph's best cosine."""
+    D, I = dense.search(xq[None, :], k, scope)
     best: dict[str, float] = {}
     for d, i in zip(D[0].tolist(), I[0].tolist(), strict=True):
         if i >= 0:
@@ -89,27 +91,30 @@ class Retriever:
                 self._lexicon = Lexicon.build([*(p.text for p in self.store.paragraphs.values()), *titles])
             return self._lexicon
 
-    def dense_ranking(self, xq: np.ndarray) -> tuple[list[str], dict[str, float]]:
+    def dense_ranking(self, xq: np.ndarray, scope: Scope | None = None) -> tuple[list[str], dict[str, float]]:
         """Paragraph ids by cosine of their best chunk with the query vector `xq`, with those cosines."""
-        return dense_paragraphs(self.store.dense, self._chunk_pids, xq, self.candidates)
+        return dense_paragraphs(self.store.dense, self._chunk_pids, xq, self.candidates, scope)
 
-    def bm25_ranking(self, query: str) -> list[str]:
-        _, rows = self.store.keyword.search(expand_query(query), self.candidates)
+    def bm25_ranking(self, query: str, scope: Scope | None = None) -> list[str]:
+        _, rows = self.store.keyword.search(expand_query(query), self.candidates, scope)
         return fold_to_paragraphs(rows.tolist(), self._chunk_pids)
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid",
-               query_vector: np.ndarray | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", query_vector: np.ndarray | None = None,
+               where: SearchFilter | None = None) -> list[Hit]:
         """Top `k` paragraphs for `query`; mode is hybrid (RRF of both), bm25 or dense. `query_vector` is the query
-        already embedded (`query_vector(query)`), when the caller has it."""
+        already embedded (`query_vector(query)`), when the caller has it; `where` keeps only paragraphs of a date
+        range and sources."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if not query.strip() or not self.store.chunks:
             return []
+        scope = self.store.scope(where)
         if mode != "bm25":
-            dense_ids, cosines = self.dense_ranking(self.query_vector(query) if query_vector is None else query_vector)
+            xq = self.query_vector(query) if query_vector is None else query_vector
+            dense_ids, cosines = self.dense_ranking(xq, scope)
         else:
             dense_ids, cosines = [], {}
-        bm25_ids = self.bm25_ranking(query) if mode != "dense" else []
+        bm25_ids = self.bm25_ranking(query, scope) if mode != "dense" else []
         dense_rank = {pid: r for r, pid in enumerate(dense_ids, start=1)}
         bm25_rank = {pid: r for r, pid in enumerate(bm25_ids, start=1)}
         if mode == "dense":
