@@ -31,12 +31,12 @@ from qa.answer.learned import (  # noqa: E402
     FEATURES,
     SCORER_PATH,
     SentenceScorer,
-    sentence_features,
-    with_relative,
+    pool_features,
 )
 from qa.eval.metrics import answer_correct  # noqa: E402
 
 log = logging.getLogger("train_scorer")
+FEATURES_VERSION = f"f{len(FEATURES)}-relative"
 
 
 def collect(questions: Path, index: Path) -> list[dict]:
@@ -61,17 +61,10 @@ def collect(questions: Path, index: Path) -> list[dict]:
         q = qa._analyze(text, r)
         xq = r.query_vector(text)
         ev = gather(q, r.search(text, qa.settings.top_k, "hybrid", xq), r.store, r.embedder, xq, cfg)
-        rows = []
-        if compose.entity_gate(q, ev) is None:
-            pool = compose.candidate_pool(q, ev, cfg)
-            if not isinstance(pool, compose.Refusal):
-                cosines = [ev.cosines[h.paragraph.id] for _, h in pool] if ev.cosines is not None else None
-                best = max(cosines) if cosines else 0.0
-                gap = {h.paragraph.id: best - c for (_, h), c in zip(pool, cosines or [], strict=False)}
-                for c in compose.score_candidates(q, pool, ev, cosines, cfg):
-                    f = sentence_features(q, c, ev.context[c.paragraph.id], ev.term_weights,
-                                          gap.get(c.paragraph.id, 0.0))
-                    rows.append({"f": f, "y": int(item.answerable and answer_correct(c.text, item.answers))})
+        s = compose.scored(q, ev, cfg)
+        rows = [] if isinstance(s, compose.Refusal) else [
+            {"f": f, "y": int(item.answerable and answer_correct(c.text, item.answers))}
+            for c, f in zip(s.candidates, pool_features(q, s.pool, ev, s.cosines, s.candidates), strict=True)]
         out.append({"id": item.id, "form": str(q.form), "answerable": item.answerable, "rows": rows})
         if n % 50 == 0:
             log.info("%s: %d/%d questions", questions.name, n, len(items))
@@ -79,8 +72,8 @@ def collect(questions: Path, index: Path) -> list[dict]:
 
 
 def rows(question: dict) -> list[dict]:
-    """A question's candidate features with the relative ones added (as the composer computes them)."""
-    return with_relative([r["f"] for r in question["rows"]])
+    """A question's candidate features (relative ones included, as `pool_features` gives them)."""
+    return [r["f"] for r in question["rows"]]
 
 
 def fit(questions: list[dict]) -> SentenceScorer:
@@ -133,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.set:
         name, _, rest = spec.partition("=")
         questions, _, index = rest.rpartition(":")
-        cached = args.cache / f"{name}.json"
+        cached = args.cache / f"{name}.{FEATURES_VERSION}.json"  # a feature change must not reuse old rows
         if cached.exists():
             sets[name] = json.loads(cached.read_text())
         else:

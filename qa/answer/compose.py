@@ -24,7 +24,7 @@ from qa.answer.evidence import Evidence
 from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic_match
 from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
-from qa.answer.learned import SentenceScorer, sentence_features, with_relative
+from qa.answer.learned import SentenceScorer, pool_features
 from qa.answer.render import not_found, render
 from qa.answer.scoring import Candidate, coverage, has, presence, relative, sentence_spans, unmatched_topic
 from qa.index.tokens import normalize
@@ -56,7 +56,17 @@ def compose(q: Question, ev: Evidence, cfg: ComposerConfig | None = None) -> Ans
     return render(q, outcome, kept, cfg)
 
 
-def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] | Refusal:
+@dataclass(frozen=True)
+class Scored:
+    """What the first four stages give: the pool, its cosines (None without a dense signal), the scored sentences."""
+
+    pool: Pool
+    cosines: list[float] | None
+    candidates: list[Candidate]
+
+
+def scored(q: Question, ev: Evidence, cfg: ComposerConfig) -> Scored | Refusal:
+    """Stages 1-4: entity gate, candidate pool, dense gate, scoring (eval/train_scorer.py learns from their output)."""
     refused = entity_gate(q, ev)
     if refused:
         return refused
@@ -66,7 +76,14 @@ def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] |
     cosines = dense_gate(q, ev, pool, cfg)
     if isinstance(cosines, Refusal):
         return cosines
-    candidates = score_candidates(q, pool, ev, cosines, cfg)
+    return Scored(pool, cosines, score_candidates(q, pool, ev, cosines, cfg))
+
+
+def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] | Refusal:
+    s = scored(q, ev, cfg)
+    if isinstance(s, Refusal):
+        return s
+    pool, candidates = s.pool, s.candidates
     best = choose(q, candidates, cfg, ev.context)
     if best is None:
         rescued = semantic_match(q, pool, ev, cfg)
@@ -152,26 +169,22 @@ def _learned(q: Question, pool: Pool, ev: Evidence, cosines: list[float] | None,
              cfg: ComposerConfig) -> list[Candidate]:
     """The candidates with the learned scorer's probability (qa/answer/learned.py) set."""
     scorer = SentenceScorer.load(cfg.learned_scorer)
-    best = max(cosines) if cosines else 0.0
-    gaps = {h.paragraph.id: best - c for (_, h), c in zip(pool, cosines or (), strict=False)}
-    weights = dict(ev.term_weights)
-    rows = with_relative([sentence_features(q, c, ev.context[c.paragraph.id], weights, gaps.get(c.paragraph.id, 0.0))
-                          for c in candidates])
+    rows = pool_features(q, pool, ev, cosines, candidates)
     return [replace(c, probability=scorer.probability(f)) for c, f in zip(candidates, rows, strict=True)]
 
 
 def choose(q: Question, candidates: list[Candidate], cfg: ComposerConfig,
-           contexts: Mapping[str, str] | None = None) -> Candidate | None:
+           contexts: Mapping[str, str]) -> Candidate | None:
     """The best of the top `strong_lookahead` sentences that passes the floors (`contexts`: paragraph id → its
     normalised context, for the topic gate)."""
-    contexts = contexts or {}
     return next((c for c in candidates[: cfg.strong_lookahead]
-                 if strong_enough(q, c, cfg, contexts.get(c.paragraph.id, ""))), None)
+                 if strong_enough(q, c, cfg, contexts[c.paragraph.id])), None)
 
 
-def strong_enough(q: Question, best: Candidate, cfg: ComposerConfig, context: str = "") -> bool:
-    """Coverage, overall score and (numbers, dates) form above their floors, and at least one of the question's
-    terms or names written out in the sentence itself (partial matches alone are too weak: 天气 ≠ 今天天气)."""
+def strong_enough(q: Question, best: Candidate, cfg: ComposerConfig, context: str) -> bool:
+    """Coverage, overall score and (numbers, dates) form above their floors, at least one of the question's terms
+    or names written out in the sentence itself (partial matches alone are too weak: 天气 ≠ 今天天气), and (topic
+    gate) one of its topic terms in the sentence's `context`."""
     floor = cfg.min_coverage_en if q.english else cfg.min_coverage
     sentence = normalize(best.text)
     anchored = any(has(e, sentence) for e in q.entities) or any(

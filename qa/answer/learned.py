@@ -1,12 +1,15 @@
 """A learned sentence scorer: the composer's signals and general answer-type signals, weighed by a logistic
-regression trained on development questions (`eval/train_scorer.py`), stored as plain JSON in qa/data/.
+regression trained on development questions (`eval/train_scorer.py`), stored as plain JSON (by default
+qa/data/sentence_scorer.json; none is committed while the scorer does not beat the hand-set score, and the composer
+uses it only when `ComposerConfig.learned_scorer` names a file).
 
-`sentence_features(q, c, ev, best_cosine)` describes one candidate sentence as named numbers in [0, 1]: how much of
-the question it holds (terms weighted by rarity, character pairs, names), whether it holds the kind of fact asked
-for (a date, a quantity, a person, place or organisation name from jieba's part-of-speech tags, a 《title》, a list),
-how new it is beside the question, and the hit's rank and dense similarity. `SentenceScorer.load()` reads the
-weights; `probability(features)` is the chance that the sentence holds the answer, which the composer ranks by and
-gates on (`ComposerConfig.min_probability`).
+`sentence_features(q, c, context, weights, cosine_gap)` describes one candidate sentence as named numbers in
+[0, 1]: how much of the question it holds (terms weighted by rarity, character pairs, names), whether it holds the
+kind of fact asked for (a date, a quantity, a person, place or organisation name from jieba's part-of-speech tags, a
+《title》, a list), how new it is beside the question, and the hit's rank and dense similarity; `pool_features` adds
+how each compares with the question's other candidates. `SentenceScorer.load(path)` reads the weights;
+`probability(features)` is the chance that the sentence holds the answer, which the composer ranks by and gates on
+(`ComposerConfig.min_probability`).
 """
 
 from __future__ import annotations
@@ -19,18 +22,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from qa.answer.facts import DATE, QUANTITY, TITLE
+from qa.answer.config import ComposerConfig
+from qa.answer.evidence import Evidence
+from qa.answer.facts import DATE, QUANTITY, TITLE, title_answer
 from qa.answer.scoring import Candidate
 from qa.index.tokens import normalize
 from qa.lexicon import QUESTION_WORD
 from qa.query.kinds import Form
 from qa.query.question import Question, is_person_name, pos_words
+from qa.schema import Hit
 
 SCORER_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_scorer.json"
 FORMAT = "union-qa sentence scorer 1"
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
+_DEFAULTS = ComposerConfig()  # the extractors' signature wants a config; the title extractor reads none of it
 _TYPE_FLAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
 
 
@@ -121,6 +128,17 @@ def sentence_features(q: Question, c: Candidate, context: str, weights: Mapping[
     return f
 
 
+def pool_features(q: Question, pool: Sequence[tuple[int, Hit]], ev: Evidence, cosines: Sequence[float] | None,
+                  candidates: Sequence[Candidate]) -> list[dict[str, float]]:
+    """The features of every candidate of one question, relative ones included, as the scorer sees them (the
+    composer ranks with them; eval/train_scorer.py learns from them)."""
+    best = max(cosines) if cosines else 0.0
+    gaps = {h.paragraph.id: best - c for (_, h), c in zip(pool, cosines or (), strict=False)}
+    weights = dict(ev.term_weights)
+    return with_relative([sentence_features(q, c, ev.context[c.paragraph.id], weights, gaps.get(c.paragraph.id, 0.0))
+                          for c in candidates])
+
+
 def with_relative(rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
     """The features of one question's candidates, each with, for the RELATIVE ones, its distance below the best
     candidate (`rel_`) and its place among them (`order_`, 0 for the best, 1 from the tenth on)."""
@@ -145,7 +163,7 @@ def type_signals(q: Question, sentence: str) -> dict[str, float]:
                    for m in QUANTITY.finditer(sentence))
     return {"has_date": float(bool(DATE.search(sentence))), "has_quantity": float(quantity),
             "has_person": float(named["person"]), "has_place": float(named["place"]), "has_org": float(named["org"]),
-            "has_title": float(any(t not in q.norm for t in TITLE.findall(sentence))),
+            "has_title": float(bool(title_answer(q, sentence, _DEFAULTS))),
             "has_list": float(sentence.count("、") >= 2 or bool(re.search(r"[^，。]{1,20}和[^，。]{1,20}", sentence)))}
 
 

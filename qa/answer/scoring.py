@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, TITLE, UNIT_ALIASES, adjacent, focus_share
+from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share, title_answer
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
@@ -118,7 +118,6 @@ def _names_part(q: Question, term: str) -> bool:
                for e in q.entities for f in e.forms)
 
 
-
 def relative(values: list[float], cfg: ComposerConfig) -> list[float]:
     """Dense credit in [0, 1]: 1 for the best paragraph, falling linearly to 0 at `dense_span` below it."""
     hi = max(values)
@@ -185,7 +184,7 @@ def place_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 def title_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
     """A 《title》 the question does not already name."""
-    return cfg.title_found if any(t not in q.norm for t in TITLE.findall(sentence)) else cfg.title_none
+    return cfg.title_found if title_answer(q, sentence, cfg) else cfg.title_none
 
 
 def explanation_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
