@@ -192,15 +192,19 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     keys = [chunk_key(embedder.name, c) for c in chunks]
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
     spec = choose_spec(len(chunks), settings.dense_exact_max)
+    keyword = {"chunks": settings.chunk_keyword.record(), "paragraphs": settings.paragraph_keyword.record()}
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
-                        model_id=embedder.model_id, dense=spec.record())
+                        model_id=embedder.model_id, dense=spec.record(), keyword=keyword)
     if old is not None and _unchanged(old, manifest, articles, keys):
         store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
     else:
         vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
+        paragraphs = [p for a in articles for p in a.paragraphs]
         store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors, spec),
-                      KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
+                      KeywordIndex([_keyword_text(c) for c in chunks], settings.chunk_keyword),
+                      paragraph_keyword=KeywordIndex([f"{p.title} {p.text}" for p in paragraphs],
+                                                     settings.paragraph_keyword))
         store.path = save_store(store, settings.index_dir)
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),
@@ -213,8 +217,9 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
 
 
 def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str]) -> bool:
-    """The old build already holds exactly what a new one would (same files, corpus, model, articles, chunks)."""
-    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense")
+    """The old build already holds exactly what a new one would (same files, corpus, model, search structures,
+    articles, chunks); a build from before the paragraph keyword index is not."""
+    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense", "keyword")
     return (all(getattr(old.manifest, f) == getattr(new, f) for f in same)
             and old.chunk_keys == keys and old.articles == articles)
 

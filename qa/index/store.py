@@ -1,7 +1,8 @@
 """The persistent index: paragraphs, chunks, vectors, the faiss and BM25 indexes, and a versioned manifest.
 
 Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
-`manifest.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss` and `bm25/`.
+`manifest.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss`, `bm25/` (over
+chunks) and `bm25-paragraphs/` (over whole paragraphs with their titles; builds before it have none).
 A new build is written to a hidden `.tmp-…` folder, renamed, and made live by an atomic rename of `CURRENT`, so a
 writer killed at any point leaves the old index loadable and readers never see a half-written build. The previous
 build is kept beside the live one (the last two), and the next writer clears what a killed one left (`clear_debris`).
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+PARAGRAPH_BM25 = "bm25-paragraphs"  # the paragraph keyword index's folder in a build
 CRASH_ENV = "UNION_QA_CRASH_AT"  # tests only: the writer kills itself (SIGKILL) at the named step of save_store
 
 
@@ -52,11 +54,13 @@ class Manifest:
     corpus_rel: str = ""  # the same, relative to the index directory (found again when both move together)
     model_id: str = ""  # what the model is (e5 read from any path: multilingual-e5-small); "" in older indexes
     dense: dict = field(default_factory=FLAT.record)  # faiss index kind and parameters (DenseSpec); older: flat
+    keyword: dict = field(default_factory=dict)  # {"chunks"|"paragraphs": KeywordSpec record}; older: {}
 
 
 @dataclass
 class Store:
-    """A loaded index: records plus the two search structures, row i of each being chunks[i]."""
+    """A loaded index: records plus the search structures, row i of `vectors`, `dense` and `keyword` being chunks[i]
+    and row i of `paragraph_keyword` paragraph i in article order (`paragraph_ids`); None in older builds."""
 
     manifest: Manifest
     articles: list[Article]
@@ -66,9 +70,11 @@ class Store:
     dense: DenseIndex
     keyword: KeywordIndex
     path: Path | None = None
+    paragraph_keyword: KeywordIndex | None = None
 
     def __post_init__(self) -> None:
         self.paragraphs = {p.id: p for a in self.articles for p in a.paragraphs}
+        self.paragraph_ids = list(self.paragraphs)  # row order of `paragraph_keyword`
         self.chunk_rows: dict[str, list[int]] = {}  # paragraph id -> its chunks' rows
         for i, chunk in enumerate(self.chunks):
             self.chunk_rows.setdefault(chunk.paragraph_id, []).append(i)
@@ -137,6 +143,9 @@ def _write_build(store: Store, folder: Path) -> None:
     store.dense.save(folder / "dense.faiss")
     (folder / "bm25").mkdir()
     store.keyword.save(folder / "bm25")
+    if store.paragraph_keyword is not None:
+        (folder / PARAGRAPH_BM25).mkdir()
+        store.paragraph_keyword.save(folder / PARAGRAPH_BM25)
     crash_point("before-manifest")
     _write_json(folder / "manifest.json", asdict(store.manifest))  # written last: a build without it is incomplete
 
@@ -188,7 +197,11 @@ def _read_build(folder: Path, manifest: Manifest) -> Store:
     if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors, {len(dense)} dense and "
                          f"{len(keyword)} keyword rows")
-    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder)
+    by_paragraph = KeywordIndex.load(folder / PARAGRAPH_BM25) if (folder / PARAGRAPH_BM25).is_dir() else None
+    n_paragraphs = sum(len(a.paragraphs) for a in articles)
+    if by_paragraph is not None and len(by_paragraph) != n_paragraphs:
+        raise ValueError(f"{n_paragraphs} paragraphs but {len(by_paragraph)} paragraph keyword rows")
+    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder, paragraph_keyword=by_paragraph)
 
 
 def current_build(index_dir: Path) -> Path:
