@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexStateError
-from qa.index.bm25 import KeywordIndex
+from qa.index.bm25 import KeywordIndex, KeywordSpec
 from qa.index.dense import DenseIndex, DenseSpec
 from qa.schema import Chunk, Paragraph, day_number
 
@@ -83,13 +83,14 @@ def recorded_backend(record: dict[str, Any], index_dir: Path) -> Backend:
 
 @dataclass(frozen=True)
 class Rows:
-    """What a backend indexes, row i being chunk i: the chunks, their paragraphs (date, source), the vectors and
-    the keyword texts."""
+    """What a backend indexes, row i being chunk i: the chunks, their paragraphs (date, source), the vectors, the
+    keyword texts and how a local keyword index segments and scores them."""
 
     chunks: Sequence[Chunk]
     paragraphs: Mapping[str, Paragraph]
     vectors: np.ndarray
     texts: Sequence[str]
+    keyword_spec: KeywordSpec = KeywordSpec()
 
     @property
     def dim(self) -> int:
@@ -117,7 +118,7 @@ class Kind:
 
 def _faiss_build(backend: Backend, folder: Path, rows: Rows, spec: DenseSpec,
                  show_progress: bool) -> tuple[Any, Any, dict[str, Any]]:
-    return DenseIndex(rows.vectors, spec), KeywordIndex(list(rows.texts)), {"kind": "faiss"}
+    return DenseIndex(rows.vectors, spec), KeywordIndex(list(rows.texts), rows.keyword_spec), {"kind": "faiss"}
 
 
 def _faiss_load(folder: Path, record: dict[str, Any], index_dir: Path, shape: Shape) -> tuple[Any, Any]:
@@ -141,7 +142,7 @@ def _milvus_build(backend: Backend, folder: Path, rows: Rows, spec: DenseSpec,
     n = len(rows.chunks)
     milvus.insert_rows(client, name, (_milvus_row(i, rows, with_text) for i in range(n)), n, show_progress)
     dense = milvus.MilvusDense(client, name, n, rows.dim, spec)
-    keyword = milvus.MilvusKeyword(client, name, n) if with_text else KeywordIndex(list(rows.texts))
+    keyword = milvus.MilvusKeyword(client, name, n) if with_text else KeywordIndex(list(rows.texts), rows.keyword_spec)
     return dense, keyword, record
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from qa.errors import CorpusError, IndexStateError, QAError
 from qa.index.backend import KINDS, Backend, Rows, choose_backend, recorded_backend
+from qa.index.bm25 import KeywordIndex
 from qa.index.dense import DenseSpec, choose_spec
 from qa.index.embed import Embedder, model_name
 from qa.index.lock import writer_lock
@@ -199,9 +200,10 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     keys = [chunk_key(embedder.name, c) for c in chunks]
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
     spec = choose_spec(len(chunks), settings.dense_exact_max)
+    keyword = {"chunks": settings.chunk_keyword.record(), "paragraphs": settings.paragraph_keyword.record()}
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
-                        model_id=embedder.model_id, dense=spec.record())
+                        model_id=embedder.model_id, dense=spec.record(), keyword=keyword)
     backend = settings.backend.located(settings.index_dir)
     if old is not None and _unchanged(old, manifest, articles, keys, backend, settings.index_dir):
         store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
@@ -224,9 +226,11 @@ def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: li
     tmp = new_build(settings.index_dir, manifest.corpus_fingerprint)
     try:
         paragraphs = {p.id: p for a in articles for p in a.paragraphs}
-        rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks])
+        rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks], settings.chunk_keyword)
         dense, keyword, record = KINDS[backend.kind].build(backend, tmp, rows, spec, settings.show_progress)
-        store = Store(replace(manifest, backend=record), articles, chunks, keys, vectors, dense, keyword)
+        by_paragraph = KeywordIndex([f"{p.title} {p.text}" for p in paragraphs.values()], settings.paragraph_keyword)
+        store = Store(replace(manifest, backend=record), articles, chunks, keys, vectors, dense, keyword,
+                      paragraph_keyword=by_paragraph)
     except BaseException:
         discard_build(tmp)
         raise
@@ -236,9 +240,9 @@ def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: li
 
 def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str], backend: Backend,
                index_dir: Path) -> bool:
-    """The old build already holds exactly what a new one would (same files, corpus, model, backend, articles,
-    chunks)."""
-    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense")
+    """The old build already holds exactly what a new one would (same files, corpus, model, backend, search
+    structures, articles, chunks); a build from before the paragraph keyword index is not."""
+    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense", "keyword")
     return (all(getattr(old.manifest, f) == getattr(new, f) for f in same)
             and recorded_backend(old.manifest.backend, index_dir) == backend
             and old.chunk_keys == keys and old.articles == articles)

@@ -1,10 +1,12 @@
 """The persistent index: paragraphs, chunks, vectors, the dense and BM25 search structures, and a versioned manifest.
 
 Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
-`manifest.json`, `backend.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss`
-and `bm25/` (with the Milvus backend a collection of the build's own holds the chunks' vectors and metadata instead
-of `dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/`; `qa.index.backend`). A new build is
-written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic rename of `CURRENT`, so a
+`manifest.json`, `backend.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss`,
+`bm25/` (over chunks) and `bm25-paragraphs/` (over whole paragraphs with their titles; builds before it have none).
+With the Milvus backend a collection of the build's own holds the chunks' vectors and metadata instead of
+`dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/` (`qa.index.backend`); the paragraph index
+stays local. A new build is written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic
+rename of `CURRENT`, so a
 writer killed at any point leaves the old index loadable and readers never see a half-written build. The previous
 build is kept beside the live one (the last two), and the next writer clears what a killed one left
 (`clear_debris`), a Milvus collection included. The manifest records the corpus directory, the model and the backend
@@ -31,6 +33,7 @@ import numpy as np
 
 from qa.errors import IndexStateError
 from qa.index.backend import Shape, discard_folder, kind_of, read_record
+from qa.index.bm25 import KeywordIndex
 from qa.index.dense import FLAT, DenseSpec
 from qa.schema import Article, Chunk, Paragraph, SearchFilter, day_number
 
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+PARAGRAPH_BM25 = "bm25-paragraphs"  # the paragraph keyword index's folder in a build
 CRASH_ENV = "UNION_QA_CRASH_AT"  # tests only: the writer kills itself (SIGKILL) at the named step of save_store
 
 
@@ -58,11 +62,12 @@ class Manifest:
     model_id: str = ""  # what the model is (e5 read from any path: multilingual-e5-small); "" in older indexes
     dense: dict = field(default_factory=FLAT.record)  # dense index kind and parameters (DenseSpec); older: flat
     backend: dict = field(default_factory=lambda: {"kind": "faiss"})  # where the search structures live; older: faiss
+    keyword: dict = field(default_factory=dict)  # {"chunks"|"paragraphs": KeywordSpec record}; older: {}
 
 
 class Scope:
     """A search filter as each search structure takes it: `where` for Milvus (the server filters), `mask` (one bool
-    per chunk row, computed on first use) for faiss and bm25s."""
+    per row of the structure it filters: chunks or paragraphs; computed on first use) for faiss and bm25s."""
 
     def __init__(self, where: SearchFilter, days: np.ndarray, sources: np.ndarray) -> None:
         self.where, self._days, self._sources = where, days, sources
@@ -80,8 +85,10 @@ class Scope:
 
 @dataclass
 class Store:
-    """A loaded index: records plus the two search structures, row i of each being chunks[i]. `dense` and `keyword`
-    are `qa.index.dense.DenseIndex` and `qa.index.bm25.KeywordIndex` or their Milvus twins (`qa.index.milvus`)."""
+    """A loaded index: records plus the search structures, row i of `vectors`, `dense` and `keyword` being chunks[i]
+    and row i of `paragraph_keyword` paragraph i in article order (`paragraph_ids`; None in older builds). `dense`
+    and `keyword` are `qa.index.dense.DenseIndex` and `qa.index.bm25.KeywordIndex` or their Milvus twins
+    (`qa.index.milvus`); `paragraph_keyword` is always a local `KeywordIndex`."""
 
     manifest: Manifest
     articles: list[Article]
@@ -91,9 +98,11 @@ class Store:
     dense: Any
     keyword: Any
     path: Path | None = None
+    paragraph_keyword: KeywordIndex | None = None
 
     def __post_init__(self) -> None:
         self.paragraphs = {p.id: p for a in self.articles for p in a.paragraphs}
+        self.paragraph_ids = list(self.paragraphs)  # row order of `paragraph_keyword`
         self.chunk_rows: dict[str, list[int]] = {}  # paragraph id -> its chunks' rows
         for i, chunk in enumerate(self.chunks):
             self.chunk_rows.setdefault(chunk.paragraph_id, []).append(i)
@@ -105,10 +114,23 @@ class Store:
             return None
         return Scope(where, *self._chunk_meta)
 
+    def paragraph_scope(self, where: SearchFilter | None) -> Scope | None:
+        """`where` over the rows of `paragraph_keyword` (`paragraph_ids`); None when it filters nothing."""
+        if not where:
+            return None
+        return Scope(where, *self._paragraph_meta)
+
     @cached_property
     def _chunk_meta(self) -> tuple[np.ndarray, np.ndarray]:
         """Each chunk row's paragraph date (as `day_number`) and source, for local filtering."""
         rows = [self.paragraphs[c.paragraph_id] for c in self.chunks]
+        return (np.array([day_number(p.date) for p in rows], np.int64),
+                np.array([p.source for p in rows], dtype=object))
+
+    @cached_property
+    def _paragraph_meta(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each paragraph row's date (as `day_number`) and source, in `paragraph_ids` order."""
+        rows = [self.paragraphs[pid] for pid in self.paragraph_ids]
         return (np.array([day_number(p.date) for p in rows], np.int64),
                 np.array([p.source for p in rows], dtype=object))
 
@@ -199,6 +221,8 @@ def _write_build(store: Store, folder: Path) -> None:
     _write_vectors(folder / "vectors.npy", store.vectors)
     store.dense.save(folder / "dense.faiss")
     store.keyword.save(folder / "bm25")
+    if store.paragraph_keyword is not None:
+        store.paragraph_keyword.save(folder / PARAGRAPH_BM25)
     if read_record(folder) is None:
         _write_json(folder / "backend.json", store.manifest.backend)
     crash_point("before-manifest")
@@ -254,7 +278,11 @@ def _read_build(folder: Path, manifest: Manifest) -> Store:
     if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors, {len(dense)} dense and "
                          f"{len(keyword)} keyword rows")
-    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder)
+    by_paragraph = KeywordIndex.load(folder / PARAGRAPH_BM25) if (folder / PARAGRAPH_BM25).is_dir() else None
+    n_paragraphs = sum(len(a.paragraphs) for a in articles)
+    if by_paragraph is not None and len(by_paragraph) != n_paragraphs:
+        raise ValueError(f"{n_paragraphs} paragraphs but {len(by_paragraph)} paragraph keyword rows")
+    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder, paragraph_keyword=by_paragraph)
 
 
 def current_build(index_dir: Path) -> Path:

@@ -242,3 +242,41 @@ def test_a_damaged_tombstone_list_is_a_clear_cli_error(tiny_settings, capsys):
             "--model", "hashing", "-q"]
     assert main(args) == 2
     assert "deleted.json is damaged" in capsys.readouterr().err
+
+
+def test_a_build_holds_a_paragraph_keyword_index_as_the_settings_say(tiny_settings):
+    from qa.index.bm25 import KeywordSpec
+
+    settings = replace(tiny_settings, paragraph_keyword=KeywordSpec("precise", k1=0.8, b=0.5))
+    build_index(settings, HashingEmbedder())
+    store = load_store(settings.index_dir)
+    assert store.paragraph_keyword is not None and len(store.paragraph_keyword) == len(store.paragraphs)
+    assert store.paragraph_keyword.spec == settings.paragraph_keyword
+    assert store.manifest.keyword == {"chunks": settings.chunk_keyword.record(),
+                                      "paragraphs": settings.paragraph_keyword.record()}
+    # row i is paragraph i: a paragraph's own words find it first, its title counts too
+    for row, pid in enumerate(store.paragraph_ids):
+        p = store.paragraphs[pid]
+        assert store.paragraph_keyword.search(f"{p.title} {p.text}", 1)[1].tolist() == [row]
+
+
+def test_a_build_from_before_the_paragraph_index_gets_it_on_the_next_run_without_embedding(tiny_settings):
+    import shutil
+
+    from qa.index.store import PARAGRAPH_BM25, current_build
+
+    emb = CountingEmbedder()
+    build_index(tiny_settings, emb)
+    first = emb.passages
+    folder = current_build(tiny_settings.index_dir)  # make it look like an older build
+    shutil.rmtree(folder / PARAGRAPH_BM25)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["keyword"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    old = load_store(tiny_settings.index_dir)
+    assert old.paragraph_keyword is None and old.manifest.keyword == {}
+    assert QA.open(tiny_settings, HashingEmbedder()).search("沙坪坝区工会驿站", k=1)  # still answers, by chunks
+
+    store, report = build_index(tiny_settings, emb)
+    assert store.paragraph_keyword is not None and report.embedded == 0 and emb.passages == first
+    assert load_store(tiny_settings.index_dir).paragraph_keyword is not None
