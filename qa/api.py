@@ -28,7 +28,7 @@ from qa.index.indexer import IndexReport, build_index, index_status, settle
 from qa.index.store import Store, current_build, load_store, read_manifest
 from qa.query.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
 from qa.retrieve.retriever import Retriever, rrf
-from qa.schema import Answer, Hit
+from qa.schema import Answer, Hit, SearchFilter
 from qa.settings import Settings
 
 if TYPE_CHECKING:
@@ -105,12 +105,16 @@ class QA:
                     log.warning("keeping the loaded index: the new build %s cannot be used (%s)", live, exc)
             return self.retriever
 
-    def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
-        return self.live().search(clean_text(query)[: MAX_QUESTION_CHARS], k or self.settings.top_k, mode)
+    def search(self, query: str, k: int | None = None, mode: str = "hybrid",
+               where: SearchFilter | None = None) -> list[Hit]:
+        """Ranked paragraphs for `query`; `where` keeps only those of a date range and sources."""
+        return self.live().search(clean_text(query)[: MAX_QUESTION_CHARS], k or self.settings.top_k, mode,
+                                  where=where)
 
     def ask(self, question: str, history: list[Turn] | None = None, mode: str = "hybrid",
-            k: int | None = None) -> Answer:
-        """Answer `question` (a follow-up is resolved against `history` first) with citations.
+            k: int | None = None, where: SearchFilter | None = None) -> Answer:
+        """Answer `question` (a follow-up is resolved against `history` first) with citations, from paragraphs
+        within `where` (a date range and sources) when given.
 
         The question is cleaned first (`qa.query.limits`); an empty one or one over MAX_QUESTION_CHARS gets a refusal
         that says so, without any search. Then, once each: the follow-up is made standalone, the question analysed,
@@ -130,9 +134,9 @@ class QA:
         resolved = resolve_followup(question, clean_history(normalize_history(history)))
         q = self._analyze(resolved, retriever)
         xq = retriever.query_vector(resolved)
-        hits = retriever.search(resolved, k or self.settings.top_k, mode, xq)
+        hits = retriever.search(resolved, k or self.settings.top_k, mode, xq, where)
         if q.english:
-            hits = _with_glossary_hits(resolved, hits, retriever, retriever.lexicon())
+            hits = _with_glossary_hits(resolved, hits, retriever, retriever.lexicon(), where)
         answer = self._compose(q, hits, retriever, xq)
         return replace(answer, question=question, resolved_question=resolved,
                        latency_ms=(time.perf_counter() - start) * 1000.0)
@@ -156,7 +160,8 @@ class QA:
         return compose(q, gather(q, hits, retriever.store, retriever.embedder, xq, config), config)
 
 
-def _with_glossary_hits(question: str, hits: list[Hit], retriever: Retriever, lexicon: Lexicon) -> list[Hit]:
+def _with_glossary_hits(question: str, hits: list[Hit], retriever: Retriever, lexicon: Lexicon,
+                        where: SearchFilter | None = None) -> list[Hit]:
     """An English question is also searched with the Chinese words of its places and key words (BM25 matches
     nothing in English), and both rankings are fused (RRF)."""
     from qa.query.question import search_query
@@ -165,7 +170,7 @@ def _with_glossary_hits(question: str, hits: list[Hit], retriever: Retriever, le
     if query == question:
         return hits
     try:
-        extra = retriever.search(query, max(len(hits), 10))
+        extra = retriever.search(query, max(len(hits), 10), where=where)
     except Exception as exc:  # noqa: BLE001 - widening the evidence is optional
         log.warning("glossary search failed (%s)", exc)
         return hits

@@ -1,8 +1,8 @@
 """The `qa` command: index, search, ask, answer, eval. Heavy libraries load only inside the command that needs them.
 
-Only `qa index` writes an index. The other commands open it as it is, with the corpus and model it records; a
-`--corpus` or `--model` that differs from the recorded one is an error naming both (an index that does not exist
-yet is built first, from `--corpus` or corpus/).
+Only `qa index` writes an index. The other commands open it as it is, with the corpus, model and backend it records;
+a `--corpus`, `--model` or backend option that differs from the recorded one is an error naming both (an index that
+does not exist yet is built first, from `--corpus` or corpus/).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import QAError
+from qa.index.backend import DEFAULT_COLLECTION, KEYWORDS, KINDS, LITE_FILE
 from qa.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
     from qa.api import QA
+    from qa.schema import SearchFilter
 
 log = logging.getLogger(__name__)  # this module's own messages
 APP_LOGGER = "qa"  # the application's root logger: the CLI sets its level; libraries stay at WARNING
@@ -36,7 +38,42 @@ def index_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help=f"'{DEFAULT_MODEL}' (on ONNX Runtime; ':torch', ':onnx-int8', ':onnx-mixed' after it pick "
                              "another way to run it), 'hashing', or a local sentence-transformers directory (default: "
                              f"the index's own model, else {DEFAULT_MODEL})")
+    parser.add_argument("--backend", choices=sorted(KINDS), default=None,
+                        help="where vectors and search live: faiss files in the index, or Milvus (default: the index's "
+                             "own, else faiss)")
+    parser.add_argument("--milvus-uri", default=None,
+                        help=f"Milvus Lite file (a path ending in .db; default <index>/{LITE_FILE}) or a server, "
+                             "http://host:19530")
+    parser.add_argument("--collection", default=None,
+                        help=f"Milvus alias of the live build's collection (default {DEFAULT_COLLECTION})")
+    parser.add_argument("--milvus-keyword", choices=KEYWORDS, default=None,
+                        help="keyword side with --backend milvus: the local bm25s index (default) or Milvus' BM25")
     return parser
+
+
+def backend_options(args: argparse.Namespace) -> dict[str, str]:
+    """The backend options given on the command line (only those set), for `qa.index.indexer.settle`."""
+    given = {"kind": args.backend, "uri": args.milvus_uri, "collection": args.collection,
+             "keyword": args.milvus_keyword}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def filter_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--since, --until and --source: which paragraphs a search may return."""
+    parser.add_argument("--since", default="", help="only paragraphs dated on or after (2024-07-20, 2024-07, 2024)")
+    parser.add_argument("--until", default="", help="only paragraphs dated on or before")
+    parser.add_argument("--source", action="append", default=[], help="only paragraphs of this source (repeatable)")
+    return parser
+
+
+def search_filter(args: argparse.Namespace) -> SearchFilter | None:
+    from qa.schema import SearchFilter
+
+    try:
+        where = SearchFilter(args.since, args.until, tuple(args.source))
+    except ValueError as exc:
+        raise QAError(str(exc)) from None
+    return where or None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,8 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("query")
     s.add_argument("-k", type=int, default=5)
     s.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    filter_arguments(s)
     s = sub.add_parser("ask", parents=[common], help="answer one question with citations")
     s.add_argument("question")
+    filter_arguments(s)
     s.add_argument("--history", action="append", default=[], help="an earlier user turn (repeatable, oldest first)")
     s = sub.add_parser("answer", parents=[common], help="answer a JSONL file of questions (batch interface)")
     s.add_argument("--input", type=Path, required=True)
@@ -79,7 +118,7 @@ def _settings(args: argparse.Namespace, writing: bool = False) -> Settings:
     from qa.index.indexer import settle
 
     base = replace(Settings(), index_dir=args.index, show_progress=not args.quiet)
-    return settle(base, args.corpus, args.model, writing=writing)
+    return settle(base, args.corpus, args.model, writing=writing, backend=backend_options(args))
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -105,7 +144,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from qa.ui.terminal import format_hits
 
     qa = open_index(args)
-    print(format_hits(qa.search(args.query, args.k, args.mode)))
+    print(format_hits(qa.search(args.query, args.k, args.mode, where=search_filter(args))))
     return 0
 
 
@@ -113,7 +152,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from qa.ui.terminal import format_answer
 
     qa = open_index(args)
-    print(format_answer(qa.ask(args.question, args.history)))
+    print(format_answer(qa.ask(args.question, args.history, where=search_filter(args))))
     return 0
 
 

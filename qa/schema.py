@@ -6,7 +6,10 @@ Article -> Paragraph (the citation unit) -> Chunk (what is embedded and indexed)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,50 @@ class Chunk:
     paragraph_id: str
     text: str  # text as stored in the paragraph (a slice of it)
     context: str = ""  # extra text embedded with it (article title), never shown as the source
+
+
+def day_number(date: str, end: bool = False) -> int:
+    """`YYYY-MM-DD` as the number YYYYMMDD; a month or a year alone is its start (day or month 00), or with `end`
+    its end (99); 0 when `date` is empty or not such a date. Dates compare as these numbers, here and in Milvus."""
+    m = _DATE.fullmatch(date.strip())
+    if not m:
+        return 0
+    fill = 99 if end else 0
+    month, day = (int(m[2]) if m[2] else fill), (int(m[3]) if m[3] else fill)
+    return int(m[1]) * 10_000 + month * 100 + day
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which paragraphs a search may return: dated from `since` to `until` (inclusive; `YYYY-MM-DD`, `YYYY-MM` or
+    `YYYY`; an undated paragraph is left out once either is set) and from one of `sources` (any when empty)."""
+
+    since: str = ""
+    until: str = ""
+    sources: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value and not day_number(value):
+                raise ValueError(f"{name} must be a date like 2024-07-20, 2024-07 or 2024, got {value!r}")
+        if isinstance(self.sources, str):
+            raise ValueError(f"sources must be a tuple of names, got the string {self.sources!r}")
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.sources)
+
+    def bounds(self) -> tuple[int, int] | None:
+        """(first, last) day numbers a paragraph's date must lie in, or None when no date bound is set."""
+        if not (self.since or self.until):
+            return None
+        return max(1, day_number(self.since)), day_number(self.until, end=True) if self.until else 99_999_999
+
+    def allows(self, paragraph: Paragraph) -> bool:
+        bounds = self.bounds()
+        if bounds and not bounds[0] <= day_number(paragraph.date) <= bounds[1]:
+            return False
+        return not self.sources or paragraph.source in self.sources
 
 
 @dataclass(frozen=True)

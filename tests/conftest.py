@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny hand-written Chinese corpus and settings that use the weightless hashing embedder."""
+"""Shared fixtures: a tiny hand-written Chinese corpus and settings that use the weightless hashing embedder, and the
+same settings over each search backend (faiss; Milvus Lite in a file under tmp_path, skipped without pymilvus)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from qa.index.milvus import installed as milvus_installed
 from qa.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
+needs_milvus = pytest.mark.skipif(not milvus_installed(),
+                                  reason='pymilvus is not installed: pip install -c constraints.txt -e ".[milvus]"')
+BACKENDS = [pytest.param("faiss"), pytest.param("milvus", marks=needs_milvus)]
 
 ARTICLES = {
     "shapingba.jsonl": [
@@ -39,6 +44,29 @@ def tiny_settings(tmp_path: Path) -> Settings:
     """Settings over a fresh copy of the tiny corpus, hashing embedder, no progress bars."""
     return replace(Settings(), corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index",
                    model="hashing", show_progress=False)
+
+
+@contextmanager
+def milvus_lite(uri: Path) -> Iterator[str]:
+    """A Milvus Lite database file for the block; its in-process server is stopped afterwards."""
+    from qa.index.milvus import close
+
+    try:
+        yield str(uri)
+    finally:
+        close(str(uri))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_settings(request: pytest.FixtureRequest, tiny_settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """`tiny_settings` with the faiss backend, then with Milvus (Milvus Lite, a file under tmp_path)."""
+    if request.param == "faiss":
+        yield tiny_settings
+        return
+    from qa.index.backend import Backend
+
+    with milvus_lite(tmp_path / "milvus.db") as uri:
+        yield replace(tiny_settings, backend=Backend("milvus", uri))
 
 
 @contextmanager

@@ -16,15 +16,17 @@ field of `ComposerConfig`; what differs by question form is one rule entry in `q
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from qa.answer.config import ComposerConfig
 from qa.answer.evidence import Evidence
 from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic_match
 from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
+from qa.answer.learned import SentenceScorer, pool_features
 from qa.answer.render import not_found, render
-from qa.answer.scoring import Candidate, coverage, has, presence, relative, sentence_spans
+from qa.answer.scoring import Candidate, coverage, has, presence, relative, sentence_spans, unmatched_topic
 from qa.index.tokens import normalize
 from qa.query.kinds import EntityKind, Form
 from qa.query.question import Entity, Question
@@ -54,7 +56,17 @@ def compose(q: Question, ev: Evidence, cfg: ComposerConfig | None = None) -> Ans
     return render(q, outcome, kept, cfg)
 
 
-def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] | Refusal:
+@dataclass(frozen=True)
+class Scored:
+    """What the first four stages give: the pool, its cosines (None without a dense signal), the scored sentences."""
+
+    pool: Pool
+    cosines: list[float] | None
+    candidates: list[Candidate]
+
+
+def scored(q: Question, ev: Evidence, cfg: ComposerConfig) -> Scored | Refusal:
+    """Stages 1-4: entity gate, candidate pool, dense gate, scoring (eval/train_scorer.py learns from their output)."""
     refused = entity_gate(q, ev)
     if refused:
         return refused
@@ -64,12 +76,31 @@ def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] |
     cosines = dense_gate(q, ev, pool, cfg)
     if isinstance(cosines, Refusal):
         return cosines
-    candidates = score_candidates(q, pool, ev, cosines, cfg)
-    best = choose(q, candidates, cfg)
+    return Scored(pool, cosines, score_candidates(q, pool, ev, cosines, cfg))
+
+
+def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] | Refusal:
+    s = scored(q, ev, cfg)
+    if isinstance(s, Refusal):
+        return s
+    pool, candidates = s.pool, s.candidates
+    best = choose(q, candidates, cfg, ev.context)
     if best is None:
         rescued = semantic_match(q, pool, ev, cfg)
-        return [rescued] if rescued else Refusal("choice")
+        if rescued:
+            return [rescued]
+        return Refusal("choice", _near_miss(q, ev.context[pool[0][1].paragraph.id], cfg))
     return extend(q, best, candidates, ev, cfg)
+
+
+def _near_miss(q: Question, context: str, cfg: ComposerConfig) -> str:
+    """The reason shown with "没有找到" when the archive has the question's names but not its topic."""
+    missing = unmatched_topic(q, context, cfg)
+    names = "、".join(max((f + t for t in q.terms if f + t in q.norm), key=len, default=e.text)
+                     for e in q.entities if has(e, context) for f in e.forms[:1])
+    if not missing or not names:
+        return ""
+    return f"资料中有关于“{names}”的内容，但没有提到“{'、'.join(missing)}”。"
 
 
 def entity_gate(q: Question, ev: Evidence) -> Refusal | None:
@@ -126,26 +157,42 @@ def score_candidates(q: Question, pool: Pool, ev: Evidence, cosines: list[float]
                 parts.append((cfg.w_dense, dense_rel[j]))
             score = sum(w * v for w, v in parts) / sum(w for w, _ in parts)
             out.append(Candidate(rank, p, start, end, index, cov, form, score))
-    out.sort(key=lambda c: (-c.score, c.rank, c.start))
+    if cfg.learned_scorer:
+        out = _learned(q, pool, ev, cosines, out, cfg)
+    out.sort(key=lambda c: (-(c.score if c.probability is None else c.probability), c.rank, c.start))
     if rule(q).needs_form:  # the answer must hold a number/date: choose among sentences that do
         out = [c for c in out if c.form >= cfg.min_form]
     return out
 
 
-def choose(q: Question, candidates: list[Candidate], cfg: ComposerConfig) -> Candidate | None:
-    """The best of the top `strong_lookahead` sentences that passes the floors."""
-    return next((c for c in candidates[: cfg.strong_lookahead] if strong_enough(q, c, cfg)), None)
+def _learned(q: Question, pool: Pool, ev: Evidence, cosines: list[float] | None, candidates: list[Candidate],
+             cfg: ComposerConfig) -> list[Candidate]:
+    """The candidates with the learned scorer's probability (qa/answer/learned.py) set."""
+    scorer = SentenceScorer.load(cfg.learned_scorer)
+    rows = pool_features(q, pool, ev, cosines, candidates)
+    return [replace(c, probability=scorer.probability(f)) for c, f in zip(candidates, rows, strict=True)]
 
 
-def strong_enough(q: Question, best: Candidate, cfg: ComposerConfig) -> bool:
-    """Coverage, overall score and (numbers, dates) form above their floors, and at least one of the question's
-    terms or names written out in the sentence itself (partial matches alone are too weak: 天气 ≠ 今天天气)."""
+def choose(q: Question, candidates: list[Candidate], cfg: ComposerConfig,
+           contexts: Mapping[str, str]) -> Candidate | None:
+    """The best of the top `strong_lookahead` sentences that passes the floors (`contexts`: paragraph id → its
+    normalised context, for the topic gate)."""
+    return next((c for c in candidates[: cfg.strong_lookahead]
+                 if strong_enough(q, c, cfg, contexts[c.paragraph.id])), None)
+
+
+def strong_enough(q: Question, best: Candidate, cfg: ComposerConfig, context: str) -> bool:
+    """Coverage, overall score and (numbers, dates) form above their floors, at least one of the question's terms
+    or names written out in the sentence itself (partial matches alone are too weak: 天气 ≠ 今天天气), and (topic
+    gate) one of its topic terms in the sentence's `context`."""
     floor = cfg.min_coverage_en if q.english else cfg.min_coverage
     sentence = normalize(best.text)
     anchored = any(has(e, sentence) for e in q.entities) or any(
         len(t) >= cfg.min_anchor_chars and presence(q, t, sentence, cfg) == 1.0 for t in q.terms)
     weak = (best.coverage < floor or best.score < cfg.min_score or not anchored
-            or rule(q).needs_form and best.form < cfg.min_form)
+            or cfg.topic_gate and bool(unmatched_topic(q, context, cfg))
+            or rule(q).needs_form and best.form < cfg.min_form
+            or best.probability is not None and best.probability < cfg.min_probability)
     if weak:
         log.debug("too weak: coverage %.2f form %.2f score %.2f (%s)", best.coverage, best.form, best.score, best.text)
     return not weak

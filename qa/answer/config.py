@@ -39,9 +39,13 @@ class ComposerConfig:
     min_coverage_en: float = 0.3  # the same for English questions (the glossary translates only some words)
     min_form: float = 0.5  # number/date questions: the sentence must hold a number/date at least this well
     min_score: float = 0.5  # overall score of the best sentence
+    topic_gate: bool = True  # the cited paragraph must hold one of the question's topic terms (scoring.unmatched_topic)
     min_anchor_chars: int = 2  # a term written out in the sentence anchors it only from this length on
     dense_floor: Mapping[str, float] = field(default_factory=lambda: _e5(0.78))  # best paragraph cosine
     dense_floor_en: Mapping[str, float] = field(default_factory=lambda: _e5(0.72))  # cross-lingual: lower
+    # the learned sentence scorer (qa/answer/learned.py, trained by eval/train_scorer.py): "" = hand-set score only
+    learned_scorer: str = ""  # path of its JSON weights; when set, candidates rank by its probability
+    min_probability: float = 0.0  # … and the chosen sentence must reach this probability of holding the answer
     # score = weighted mean of these signals
     w_coverage: float = 0.5
     w_form: float = 0.25
@@ -84,6 +88,8 @@ class ComposerConfig:
     place_venue: float = 1.0  # 在…举行
     place_name: float = 0.8  # a place-like name (…大学, …区)
     place_none: float = 0.3
+    title_found: float = 1.0  # a 《title》 the question does not name (哪部电影)
+    title_none: float = 0.3
     explain_cue: float = 0.9  # 通过, 为了 …
     explain_none: float = 0.5
     generic_form: float = 0.6
@@ -103,6 +109,8 @@ class ComposerConfig:
     # rendering
     max_fact_chars: int = 90  # a longer sentence answering a factual question is trimmed to its fact clause(s)
     max_long_chars: int = 200  # longest answer for list/explanation questions
+    max_aligned_chars: int = 30  # a short answer read from the question's slot (facts.aligned_answer) is at most this
+    max_slot_first_chars: int = 20  # … and is preferred to a form's own extractor (names, orgs) up to this length
     short_clause_chars: int = 12  # a lone fact clause shorter than this keeps the clause before it
     topic_chars: int = 60  # the not-found message repeats at most this much of the question
     # short answers (qa/answer/facts.py): the quantity tied most closely to the asked noun

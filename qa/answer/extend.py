@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from qa.answer.config import ComposerConfig
 from qa.answer.evidence import Evidence
 from qa.answer.forms import form_score, rule
-from qa.answer.scoring import Candidate, sentence_spans
+from qa.answer.scoring import Candidate, sentence_spans, unmatched_topic
 from qa.index.tokens import normalize
 from qa.lexicon import ORDINAL_NUMERALS
 from qa.query.question import Question
@@ -27,12 +27,13 @@ def semantic_match(q: Question, pool: list[tuple[int, Hit]], ev: Evidence, cfg: 
     very close to the question's (`sentence_floor`, per model) and that has the asked form (a number for 多少).
 
     Only consulted when the lexical evidence is too weak, and only after every named place, organisation and year
-    was found, so "北京…" or "2025年…" is still refused. None without sentence embeddings or a calibrated floor."""
+    was found, so "北京…" or "2025年…" is still refused; only paragraphs that share the question's topic count.
+    None without sentence embeddings or a calibrated floor."""
     floor = cfg.sentence_floor.get(ev.model_id)
     if ev.sentence_cosines is None or floor is None or q.english:
         return None
     spans = [(rank, hit.paragraph, start, end, index) for rank, hit in pool[: cfg.semantic_hits]
-             if hit.paragraph.kind in ("body", "list")
+             if hit.paragraph.kind in ("body", "list") and not unmatched_topic(q, ev.context[hit.paragraph.id], cfg)
              for index, (start, end) in enumerate(sentence_spans(hit.paragraph.text))
              if end - start >= cfg.semantic_min_chars]
     if not spans:

@@ -21,6 +21,7 @@ UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "�
                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
 DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{1,2}月\d{1,2}日(?:至\d{1,2}日)?"
                   r"|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
+TITLE = re.compile(r"《([^》]{1,40})》")  # a work's title: a film, book, programme, document
 ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{ORG_SUFFIX})")
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
@@ -62,6 +63,12 @@ def venue_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """Where the event took place (在重庆市工人文化宫举行 → 重庆市工人文化宫), else a quoted name."""
     m = VENUE.search(text)
     return VENUE_VERB.sub("", m.group(0)[1:]) if m else quoted_answer(q, text, cfg)
+
+
+def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """The first 《title》 the question does not already name, with its brackets."""
+    titles = [t for t in TITLE.findall(text) if t not in q.norm]
+    return f"《{titles[0]}》" if titles else ""
 
 
 def no_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -169,3 +176,53 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
         if score > best_score:
             best, best_score = m.group(0), score
     return best
+
+
+_ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部本首年天里儿条项类]?|谁|何(?:时|地|处|人)?|多少|几)")
+_FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
+_STOP = "，,。；;：:！？!?（）()“”\"、 "
+
+
+def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """The words of `text` that fill the question's asking slot: the question is cut at its question word (什么,
+    哪个, 谁 …) into the words before and after it; the longest tail of the one and head of the other found in the
+    sentence bound the answer (…由[光荣和ω-force]合作开发…). With one side found, the answer runs from it to the
+    clause's end (or start). "" when neither side is in the sentence or the gap is empty or too long."""
+    m = _ASK.search(q.norm)
+    if not m:
+        return ""
+    before, after = q.norm[: m.start()].rstrip(_STOP), q.norm[m.end() :].strip(_STOP)
+    left = _longest(before, text, tail=True)
+    start = text.find(left) + len(left) if left else -1
+    rest = text[max(start, 0) :]
+    right = _longest(after, rest, tail=False) or _longest(after[len(_head_noun(after)) :], rest, tail=False)
+    end = text.find(right, max(start, 0)) if right else -1
+    if start < 0 and end < 0:
+        return ""
+    if start < 0:
+        start = max((text.rfind(ch, 0, end) for ch in _STOP), default=-1) + 1
+    if end < 0:
+        end = min((i for i in (text.find(ch, start) for ch in _STOP) if i >= 0), default=len(text))
+    elif m.group(0).endswith(("什么", "哪些", "哪个")) and after.startswith(right):  # (right found unskipped)
+        head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击)
+        if head and text.startswith(head, end):
+            end += len(head)
+    span = _FILLER.sub("", text[start:end].strip(_STOP)).strip(_STOP)
+    return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
+
+
+def _head_noun(words: str) -> str:
+    """The first word of `words` when it is a noun (jieba), else ""."""
+    from qa.query.question import pos_words
+
+    first = pos_words(words)[:1]
+    return first[0][0] if first and first[0][1].startswith(("n", "vn")) else ""
+
+
+def _longest(words: str, text: str, tail: bool) -> str:
+    """The longest tail (or head) of `words`, two characters or more, that occurs in `text`."""
+    for n in range(min(len(words), 12), 1, -1):
+        piece = words[-n:] if tail else words[:n]
+        if piece in text:
+            return piece
+    return ""

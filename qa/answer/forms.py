@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from qa.answer import facts, scoring
 from qa.answer.config import ComposerConfig
@@ -18,6 +19,14 @@ Scorer = Callable[[Question, str, ComposerConfig], float]
 Extractor = Callable[[Question, str, ComposerConfig], str]
 
 
+class Slot(StrEnum):
+    """How a form uses the words that fill the question's slot (`facts.aligned_answer`) as its short answer."""
+
+    NONE = "none"  # never (numbers and dates have exact extractors; explanations have no bare fact)
+    FIRST = "first"  # before the form's own extractor, when short enough (max_slot_first_chars)
+    FALLBACK = "fallback"  # only when the form's own extractor finds nothing
+
+
 @dataclass(frozen=True)
 class FormRule:
     """How the composer treats one form."""
@@ -27,17 +36,19 @@ class FormRule:
     long: bool = False  # answered by up to max_long_chars (lists, explanations), else max_fact_chars
     needs_form: bool = False  # the answer sentence must score at least min_form (a number, a date)
     extends: bool = False  # may bring a lead-in's run or a second sentence (lists, explanations)
+    slot: Slot = Slot.NONE  # whether the words filling the question's slot (facts.aligned_answer) may be the answer
 
 
 RULES: dict[Form, FormRule] = {
     Form.NUMBER: FormRule(scoring.number_score, facts.quantity_answer, needs_form=True),
     Form.DATE: FormRule(scoring.date_score, facts.date_answer, needs_form=True),
-    Form.LIST: FormRule(scoring.list_score, facts.no_answer, long=True, extends=True),
-    Form.ORG: FormRule(scoring.org_score, facts.org_answer),
-    Form.PERSON: FormRule(scoring.person_score, facts.person_answer),
-    Form.PLACE: FormRule(scoring.place_score, facts.venue_answer),
+    Form.LIST: FormRule(scoring.list_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK),
+    Form.ORG: FormRule(scoring.org_score, facts.org_answer, slot=Slot.FIRST),
+    Form.PERSON: FormRule(scoring.person_score, facts.person_answer, slot=Slot.FIRST),
+    Form.PLACE: FormRule(scoring.place_score, facts.venue_answer, slot=Slot.FIRST),
+    Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK),
     Form.EXPLANATION: FormRule(scoring.explanation_score, facts.no_answer, long=True, extends=True),
-    Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer),
+    Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST),
 }
 
 
@@ -52,8 +63,17 @@ def form_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def short_answer(q: Question, sentence: str, cfg: ComposerConfig) -> str:
-    """The bare fact of `sentence` that the question asks for (`174个`, `2021年9月`, a name), or ""."""
-    return rule(q).short(q, normalize(BULLET.sub("", sentence)), cfg)
+    """The bare fact of `sentence` that the question asks for (`174个`, `2021年9月`, a name, the words that fill
+    the question's slot), or ""."""
+    r, text = rule(q), normalize(BULLET.sub("", sentence))
+    if r.slot is Slot.NONE:
+        return r.short(q, text, cfg)
+    slot, typed = facts.aligned_answer(q, text, cfg), r.short(q, text, cfg)
+    if typed and typed in slot:  # the name inside the slot's words (郭会民 in 郭会民告诉记者)
+        return typed
+    if r.slot is Slot.FIRST and slot and len(slot) <= cfg.max_slot_first_chars:
+        return slot
+    return typed or slot
 
 
 def length_cap(q: Question, cfg: ComposerConfig) -> int:

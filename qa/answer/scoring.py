@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share
+from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share, title_answer
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
@@ -37,6 +37,7 @@ class Candidate:
     coverage: float
     form: float
     score: float
+    probability: float | None = None  # the learned scorer's chance that it holds the answer (None: hand-set only)
 
     @property
     def text(self) -> str:
@@ -98,6 +99,23 @@ def has(e: Entity, text: str) -> bool:
     """The entity, in one of its forms, is in `text` (a number only as a whole number)."""
     return any(f in text for f in e.forms) if e.kind is not EntityKind.NUMBER else any(
         re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", text) for f in e.forms)
+
+
+def unmatched_topic(q: Question, context: str, cfg: ComposerConfig) -> list[str]:
+    """The question's topic terms (not part of a name it gives: 省总工会 in 江西省总工会) when none of them is in
+    `context`, even in part; [] when one is, or the question has none. A sentence found by meaning alone must still
+    share the question's topic: "江西省总工会为外卖骑手做了什么" is not answered by "大会由江西省总工会主办"."""
+    topic = [t for t in q.terms if len(t) >= 2 and not _names_part(q, t)]
+    if not topic or any(presence(q, t, context, cfg) >= cfg.head_credit for t in topic):
+        return []
+    return topic
+
+
+def _names_part(q: Question, term: str) -> bool:
+    """The term is written right after a name the question gives, or its suffix (江西 + 省总工会, 沙坪坝 + 区 +
+    总工会), or right before it."""
+    return any(re.search(rf"{re.escape(f)}.?{re.escape(term)}", q.norm) or term + f in q.norm
+               for e in q.entities for f in e.forms)
 
 
 def relative(values: list[float], cfg: ComposerConfig) -> list[float]:
@@ -162,6 +180,11 @@ def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 def place_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
     return cfg.place_venue if VENUE.search(sentence) else cfg.place_name if PLACE_NAME.search(sentence) \
         else cfg.place_none
+
+
+def title_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    """A 《title》 the question does not already name."""
+    return cfg.title_found if title_answer(q, sentence, cfg) else cfg.title_none
 
 
 def explanation_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:

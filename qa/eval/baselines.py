@@ -24,7 +24,7 @@ from qa.schema import Answer, Citation, Hit, Paragraph
 
 PLAIN = ("plain-bm25", "plain-dense", "plain-rrf")
 CANDIDATES = 50  # hits each side gives to the fusion, as the product's Settings.candidates
-RRF_K = 60  # the usual reciprocal-rank-fusion constant, as the product's Settings.rrf_k
+RRF_K = 60  # the usual reciprocal-rank-fusion constant (the product tunes its own: Settings.rrf_k)
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")  # a token or character that holds a letter, digit or CJK character
 NOT_FOUND = "没有找到"
 

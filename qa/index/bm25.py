@@ -1,41 +1,86 @@
-"""Keyword index: BM25 (bm25s) over chunks segmented by qa.index.tokens.tokenize, saved as bm25s' plain files."""
+"""Keyword index: BM25 (bm25s) over texts segmented by qa.index.tokens.tokenize, saved as bm25s' plain files.
+
+A `KeywordSpec` says how: jieba's segmentation (search or precise) and bm25s' k1 and b. The index saves its spec
+beside bm25s' files and reads queries with the same segmentation; an index saved without one (older builds) is
+the search-mode default.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.index.tokens import tokenize
+from qa.index.tokens import SEGMENTATIONS, tokenize
+
+if TYPE_CHECKING:
+    from qa.index.store import Scope
+
+SPEC_FILE = "spec.json"
+
+
+@dataclass(frozen=True)
+class KeywordSpec:
+    """How a keyword index segments its texts (and queries) and scores them."""
+
+    segmentation: str = "search"  # qa.index.tokens.SEGMENTATIONS
+    k1: float = 1.5  # term-frequency saturation (bm25s' default)
+    b: float = 0.75  # length normalisation (bm25s' default)
+
+    def __post_init__(self) -> None:
+        if self.segmentation not in SEGMENTATIONS:
+            raise ValueError(f"segmentation must be one of {sorted(SEGMENTATIONS)}, got {self.segmentation!r}")
+        if self.k1 < 0 or not 0 <= self.b <= 1:
+            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1!r}, b={self.b!r}")
+
+    def record(self) -> dict[str, str | float]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> KeywordSpec:
+        return cls(**record)
 
 
 class KeywordIndex:
-    """BM25 over token lists; row i is chunk i of the store. Queries use the same tokenizer as documents."""
+    """BM25 over token lists; row i is text i as given (a chunk or a paragraph of the store)."""
 
-    def __init__(self, texts: list[str], show_progress: bool = False) -> None:
+    def __init__(self, texts: list[str], spec: KeywordSpec | None = None, show_progress: bool = False) -> None:
         import bm25s
 
+        self.spec = spec or KeywordSpec()
         self.size = len(texts)
-        self.bm25 = bm25s.BM25()
+        self.bm25 = bm25s.BM25(k1=self.spec.k1, b=self.spec.b)
         if texts:
-            self.bm25.index([tokenize(t) or ["<empty>"] for t in texts], show_progress=show_progress)
+            self.bm25.index([self._tokens(t) or ["<empty>"] for t in texts], show_progress=show_progress)
 
     def __len__(self) -> int:
         return self.size
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the best `k` chunks with a positive score, best first."""
+    def _tokens(self, text: str) -> list[str]:
+        return tokenize(text, self.spec.segmentation)
+
+    def search(self, query: str, k: int, scope: Scope | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the best `k` rows with a positive score, best first (only rows of `scope`'s mask, when
+        given; the scope must be over the same rows: `Store.scope` for chunks, `Store.paragraph_scope` for
+        paragraphs)."""
         vocab = getattr(self.bm25, "vocab_dict", None) or {}
-        tokens = [t for t in tokenize(query) if t in vocab]
+        tokens = [t for t in self._tokens(query) if t in vocab]
         if not tokens or not self.size:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        rows, scores = self.bm25.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=1)
+        mask = None if scope is None else scope.mask.astype(np.float32)
+        rows, scores = self.bm25.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=1,
+                                          weight_mask=mask)
         keep = scores[0] > 0
         return scores[0][keep], rows[0][keep].astype(np.int64)
 
     def save(self, path: Path) -> None:
+        path.mkdir(exist_ok=True)
         self.bm25.save(str(path), show_progress=False)
         (path / "size.txt").write_text(str(self.size))
+        (path / SPEC_FILE).write_text(json.dumps(self.spec.record()))
 
     @classmethod
     def load(cls, path: Path) -> KeywordIndex:
@@ -43,5 +88,7 @@ class KeywordIndex:
 
         self = cls.__new__(cls)
         self.size = int((path / "size.txt").read_text())
+        spec_file = path / SPEC_FILE
+        self.spec = KeywordSpec.from_record(json.loads(spec_file.read_text())) if spec_file.exists() else KeywordSpec()
         self.bm25 = bm25s.BM25.load(str(path), show_progress=False) if self.size else bm25s.BM25()
         return self

@@ -17,6 +17,8 @@ import numpy as np
 if TYPE_CHECKING:
     import faiss
 
+    from qa.index.store import Scope
+
 # Flat single-query search (k=50, one thread) measured 2.9 ms at 50k vectors, 6.2 ms at 100k, 11.5 ms at 200k and
 # 57 ms at 1M, growing with N; HNSW stays under 0.4 ms. Exact up to where it still costs a few ms beside the
 # ~25 ms query embedding; beyond, HNSW's build (10 s at 100k, 67 s at 300k on 2 cores) and +18% memory pay off.
@@ -95,17 +97,25 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, xq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """faiss-style (D, I) for each query row; I is -1 where fewer than k vectors exist."""
-        k = max(1, min(k, len(self))) if len(self) else 1
-        if not len(self):
+    def search(self, xq: np.ndarray, k: int, scope: Scope | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """faiss-style (D, I) for each query row; I is -1 where fewer than k vectors exist (or pass `scope`'s
+        filter: only the rows of its mask are searched)."""
+        rows = np.flatnonzero(scope.mask) if scope is not None else None
+        n = len(self) if rows is None else len(rows)
+        if not n:
             return np.zeros((len(xq), 1), np.float32), -np.ones((len(xq), 1), np.int64)
+        k = max(1, min(k, n))
         xq = np.ascontiguousarray(xq, dtype=np.float32)
-        if self.spec.kind == "hnsw" and k > self.spec.ef_search:
-            import faiss
+        if rows is None and not (self.spec.kind == "hnsw" and k > self.spec.ef_search):
+            return self.index.search(xq, k)
+        import faiss
 
-            return self.index.search(xq, k, params=faiss.SearchParametersHNSW(efSearch=k))
-        return self.index.search(xq, k)
+        selector = faiss.IDSelectorBatch(rows.astype(np.int64)) if rows is not None else None
+        if self.spec.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, self.spec.ef_search))
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        return self.index.search(xq, k, params=params)
 
     def save(self, path: Path) -> None:
         import faiss

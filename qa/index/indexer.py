@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import CorpusError, IndexStateError, QAError
+from qa.index.backend import KINDS, Backend, Rows, choose_backend, recorded_backend
 from qa.index.bm25 import KeywordIndex
-from qa.index.dense import DenseIndex, choose_spec
+from qa.index.dense import DenseSpec, choose_spec
 from qa.index.embed import DEFAULT_VARIANT, E5_VARIANTS, Embedder, model_name
 from qa.index.lock import writer_lock
 from qa.index.store import (
@@ -29,7 +30,9 @@ from qa.index.store import (
     Store,
     clear_debris,
     crash_point,
+    discard_build,
     load_store,
+    new_build,
     read_manifest,
     recorded_corpus,
     save_store,
@@ -126,12 +129,13 @@ def index_status(settings: Settings, model_name: str, manifest: Manifest | None 
 
 
 def settle(settings: Settings, corpus: Path | None = None, model: str | None = None,
-           writing: bool = False) -> Settings:
-    """`settings` with the corpus and model the index at `settings.index_dir` records, where the caller gave none.
+           writing: bool = False, backend: dict[str, str] | None = None) -> Settings:
+    """`settings` with the corpus, model and backend the index at `settings.index_dir` records, where the caller gave
+    none (`backend`: the backend options given, `qa.index.backend.choose_backend`).
 
-    A reader that names another corpus or model than the recorded ones gets an IndexStateError naming both and what
-    to run; a writer (`qa index`) may switch to them, and its previous build is kept. With no index yet, the given
-    (or default) corpus and model are used.
+    A reader that names another corpus, model or backend than the recorded ones gets an IndexStateError naming both
+    and what to run; a writer (`qa index`) may switch to them, and its previous build is kept. With no index yet, the
+    given (or default) corpus, model and backend are used.
     """
     index_dir = settings.index_dir
     try:
@@ -141,7 +145,10 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
             raise
         manifest = None  # a broken index: the writer builds a new one
     if manifest is None:
-        return replace(settings, corpus_dir=corpus or settings.corpus_dir, model=model or settings.model)
+        chosen = choose_backend(None, backend, index_dir, writing) if backend else settings.backend
+        return replace(settings, corpus_dir=corpus or settings.corpus_dir, model=model or settings.model,
+                       backend=chosen.located(index_dir))
+    chosen = choose_backend(recorded_backend(manifest.backend, index_dir), backend or {}, index_dir, writing)
     recorded = recorded_corpus(manifest, index_dir)
     if corpus is not None and recorded is not None and Path(corpus).resolve() != recorded.resolve():
         if not writing:
@@ -162,7 +169,8 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
     elif model is None and manifest.model in E5_VARIANTS and manifest.model != DEFAULT_VARIANT:
         log.info("the index at %s keeps its model %s; `qa index --index %s --model %s` re-embeds it with the "
                  "default %s", index_dir, manifest.model, index_dir, DEFAULT_MODEL, DEFAULT_VARIANT)
-    return replace(settings, corpus_dir=Path(corpus or recorded or settings.corpus_dir), model=model or manifest.model)
+    return replace(settings, corpus_dir=Path(corpus or recorded or settings.corpus_dir), model=model or manifest.model,
+                   backend=chosen)
 
 
 def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False,
@@ -198,16 +206,16 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     keys = [chunk_key(embedder.model_id, c) for c in chunks]
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
     spec = choose_spec(len(chunks), settings.dense_exact_max)
+    keyword = {"chunks": settings.chunk_keyword.record(), "paragraphs": settings.paragraph_keyword.record()}
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, fingerprint(files), files,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
-                        model_id=embedder.model_id, dense=spec.record())
-    if old is not None and _unchanged(old, manifest, articles, keys):
+                        model_id=embedder.model_id, dense=spec.record(), keyword=keyword)
+    backend = settings.backend.located(settings.index_dir)
+    if old is not None and _unchanged(old, manifest, articles, keys, backend, settings.index_dir):
         store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
     else:
         vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
-        store = Store(manifest, articles, chunks, keys, vectors, DenseIndex(vectors, spec),
-                      KeywordIndex([_keyword_text(c) for c in chunks], show_progress=False))
-        store.path = save_store(store, settings.index_dir)
+        store = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec)
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),
         changed=tuple(sorted(f for f in files if f in old_files and files[f] != old_files[f])),
@@ -218,10 +226,31 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     return store, report
 
 
-def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str]) -> bool:
-    """The old build already holds exactly what a new one would (same files, corpus, model, articles, chunks)."""
-    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense")
+def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: list[Article], chunks: list[Chunk],
+          keys: list[str], vectors: np.ndarray, spec: DenseSpec) -> Store:
+    """Build the search structures in a new build folder with `backend` and make the build live."""
+    tmp = new_build(settings.index_dir, manifest.corpus_fingerprint)
+    try:
+        paragraphs = {p.id: p for a in articles for p in a.paragraphs}
+        rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks], settings.chunk_keyword)
+        dense, keyword, record = KINDS[backend.kind].build(backend, tmp, rows, spec, settings.show_progress)
+        by_paragraph = KeywordIndex([f"{p.title} {p.text}" for p in paragraphs.values()], settings.paragraph_keyword)
+        store = Store(replace(manifest, backend=record), articles, chunks, keys, vectors, dense, keyword,
+                      paragraph_keyword=by_paragraph)
+    except BaseException:
+        discard_build(tmp)
+        raise
+    store.path = save_store(store, tmp)
+    return store
+
+
+def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str], backend: Backend,
+               index_dir: Path) -> bool:
+    """The old build already holds exactly what a new one would (same files, corpus, model, backend, search
+    structures, articles, chunks); a build from before the paragraph keyword index is not."""
+    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense", "keyword")
     return (all(getattr(old.manifest, f) == getattr(new, f) for f in same)
+            and recorded_backend(old.manifest.backend, index_dir) == backend
             and old.chunk_keys == keys and old.articles == articles)
 
 

@@ -1,13 +1,18 @@
-"""The persistent index: paragraphs, chunks, vectors, the faiss and BM25 indexes, and a versioned manifest.
+"""The persistent index: paragraphs, chunks, vectors, the dense and BM25 search structures, and a versioned manifest.
 
 Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
-`manifest.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss` and `bm25/`.
-A new build is written to a hidden `.tmp-…` folder, renamed, and made live by an atomic rename of `CURRENT`, so a
+`manifest.json`, `backend.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss`,
+`bm25/` (over chunks) and `bm25-paragraphs/` (over whole paragraphs with their titles; builds before it have none).
+With the Milvus backend a collection of the build's own holds the chunks' vectors and metadata instead of
+`dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/` (`qa.index.backend`); the paragraph index
+stays local. A new build is written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic
+rename of `CURRENT`, so a
 writer killed at any point leaves the old index loadable and readers never see a half-written build. The previous
-build is kept beside the live one (the last two), and the next writer clears what a killed one left (`clear_debris`).
-The manifest records the corpus directory and the model an index was built from, so commands that only read an
-index never confuse it with another corpus. `load_store` is the exact inverse of `save_store` and checks the format
-version. Writers hold `qa.index.lock.writer_lock`; this module does not take it.
+build is kept beside the live one (the last two), and the next writer clears what a killed one left
+(`clear_debris`), a Milvus collection included. The manifest records the corpus directory, the model and the backend
+an index was built with, so commands that only read an index never confuse it with another corpus. `load_store` is
+the exact inverse of `save_store` and checks the format version. Writers hold `qa.index.lock.writer_lock`; this
+module does not take it.
 """
 
 from __future__ import annotations
@@ -20,20 +25,24 @@ import signal
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from qa.errors import IndexStateError
+from qa.index.backend import Shape, discard_folder, kind_of, read_record
 from qa.index.bm25 import KeywordIndex
-from qa.index.dense import FLAT, DenseIndex, DenseSpec
+from qa.index.dense import FLAT, DenseSpec
 from qa.index.embed import recorded_name
-from qa.schema import Article, Chunk, Paragraph
+from qa.schema import Article, Chunk, Paragraph, SearchFilter, day_number
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+PARAGRAPH_BM25 = "bm25-paragraphs"  # the paragraph keyword index's folder in a build
 CRASH_ENV = "UNION_QA_CRASH_AT"  # tests only: the writer kills itself (SIGKILL) at the named step of save_store
 
 
@@ -52,28 +61,79 @@ class Manifest:
     corpus_dir: str = ""  # absolute path of the corpus directory; "" when built from ready-made articles
     corpus_rel: str = ""  # the same, relative to the index directory (found again when both move together)
     model_id: str = ""  # what the model is (e5 read from any path: multilingual-e5-small); "" in older indexes
-    dense: dict = field(default_factory=FLAT.record)  # faiss index kind and parameters (DenseSpec); older: flat
+    dense: dict = field(default_factory=FLAT.record)  # dense index kind and parameters (DenseSpec); older: flat
+    backend: dict = field(default_factory=lambda: {"kind": "faiss"})  # where the search structures live; older: faiss
+    keyword: dict = field(default_factory=dict)  # {"chunks"|"paragraphs": KeywordSpec record}; older: {}
+
+
+class Scope:
+    """A search filter as each search structure takes it: `where` for Milvus (the server filters), `mask` (one bool
+    per row of the structure it filters: chunks or paragraphs; computed on first use) for faiss and bm25s."""
+
+    def __init__(self, where: SearchFilter, days: np.ndarray, sources: np.ndarray) -> None:
+        self.where, self._days, self._sources = where, days, sources
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        keep = np.ones(len(self._days), bool)
+        bounds = self.where.bounds()
+        if bounds:
+            keep &= (self._days >= bounds[0]) & (self._days <= bounds[1])
+        if self.where.sources:
+            keep &= np.isin(self._sources, list(self.where.sources))
+        return keep
 
 
 @dataclass
 class Store:
-    """A loaded index: records plus the two search structures, row i of each being chunks[i]."""
+    """A loaded index: records plus the search structures, row i of `vectors`, `dense` and `keyword` being chunks[i]
+    and row i of `paragraph_keyword` paragraph i in article order (`paragraph_ids`; None in older builds). `dense`
+    and `keyword` are `qa.index.dense.DenseIndex` and `qa.index.bm25.KeywordIndex` or their Milvus twins
+    (`qa.index.milvus`); `paragraph_keyword` is always a local `KeywordIndex`."""
 
     manifest: Manifest
     articles: list[Article]
     chunks: list[Chunk]
     chunk_keys: list[str]  # content hash per chunk, the embedding cache key
     vectors: np.ndarray
-    dense: DenseIndex
-    keyword: KeywordIndex
+    dense: Any
+    keyword: Any
     path: Path | None = None
+    paragraph_keyword: KeywordIndex | None = None
 
     def __post_init__(self) -> None:
         self.paragraphs = {p.id: p for a in self.articles for p in a.paragraphs}
+        self.paragraph_ids = list(self.paragraphs)  # row order of `paragraph_keyword`
         self.chunk_rows: dict[str, list[int]] = {}  # paragraph id -> its chunks' rows
         for i, chunk in enumerate(self.chunks):
             self.chunk_rows.setdefault(chunk.paragraph_id, []).append(i)
         self._articles = {a.id: a for a in self.articles}
+
+    def scope(self, where: SearchFilter | None) -> Scope | None:
+        """`where` for the search structures; None when it filters nothing."""
+        if not where:
+            return None
+        return Scope(where, *self._chunk_meta)
+
+    def paragraph_scope(self, where: SearchFilter | None) -> Scope | None:
+        """`where` over the rows of `paragraph_keyword` (`paragraph_ids`); None when it filters nothing."""
+        if not where:
+            return None
+        return Scope(where, *self._paragraph_meta)
+
+    @cached_property
+    def _chunk_meta(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each chunk row's paragraph date (as `day_number`) and source, for local filtering."""
+        rows = [self.paragraphs[c.paragraph_id] for c in self.chunks]
+        return (np.array([day_number(p.date) for p in rows], np.int64),
+                np.array([p.source for p in rows], dtype=object))
+
+    @cached_property
+    def _paragraph_meta(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each paragraph row's date (as `day_number`) and source, in `paragraph_ids` order."""
+        rows = [self.paragraphs[pid] for pid in self.paragraph_ids]
+        return (np.array([day_number(p.date) for p in rows], np.int64),
+                np.array([p.source for p in rows], dtype=object))
 
     @property
     def model_id(self) -> str:
@@ -84,13 +144,27 @@ class Store:
         return self._articles.get(article_id)
 
 
-def save_store(store: Store, index_dir: Path) -> Path:
-    """Write `store` as a new build folder under `index_dir` and switch `CURRENT` to it atomically."""
+def new_build(index_dir: Path, fingerprint: str) -> Path:
+    """A new hidden build folder (`.tmp-build-<time>-<hash>-<random>`) to build into and then `save_store`."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    previous = _live_name(index_dir)
-    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{store.manifest.corpus_fingerprint[:8]}-{uuid.uuid4().hex[:6]}"
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{fingerprint[:8]}-{uuid.uuid4().hex[:6]}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
+    return tmp
+
+
+def discard_build(tmp: Path) -> None:
+    """Remove a build folder that will not go live, and what it created outside (a Milvus collection)."""
+    discard_folder(tmp, tmp.parent)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save_store(store: Store, tmp: Path) -> Path:
+    """Write `store` into its build folder `tmp` (from `new_build`) and switch `CURRENT` to it atomically; on an
+    error the folder is discarded and the live build stays."""
+    index_dir = tmp.parent
+    previous = _live_name(index_dir)
+    name = tmp.name.removeprefix(".tmp-")
     try:
         _write_build(store, tmp)
         final = index_dir / name
@@ -104,11 +178,22 @@ def save_store(store: Store, index_dir: Path) -> Path:
         os.replace(pointer_tmp, index_dir / POINTER)  # the single atomic step that makes the new build live
         _fsync_dir(index_dir)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists():  # renamed already: an orphan build folder that the next writer prunes
+            discard_build(tmp)
         raise
     crash_point("after-pointer-swap")
+    _publish(store.manifest.backend, index_dir)
     _remove_old_builds(index_dir, keep={name, previous})
     return final
+
+
+def _publish(record: dict, index_dir: Path) -> None:
+    """Show the live build to other clients of its backend (Milvus: move the alias); a failure is only logged,
+    since this index's readers go by `CURRENT`."""
+    try:
+        kind_of(record).publish(record, index_dir)
+    except Exception as exc:  # noqa: BLE001 - the build is live already; the alias is for other clients
+        log.warning("the new build is live, but its Milvus alias could not be moved (%s: %s)", type(exc).__name__, exc)
 
 
 def crash_point(step: str) -> None:
@@ -124,7 +209,7 @@ def clear_debris(index_dir: Path) -> list[str]:
     removed = []
     for path in index_dir.iterdir():
         if path.name.startswith(".tmp-") or path.name == f".{POINTER}.tmp":
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            discard_build(path) if path.is_dir() else path.unlink()
             removed.append(path.name)
     return removed
 
@@ -136,8 +221,11 @@ def _write_build(store: Store, folder: Path) -> None:
     _write_jsonl(folder / "chunks.jsonl", [asdict(c) | {"key": k} for c, k in keyed])
     _write_vectors(folder / "vectors.npy", store.vectors)
     store.dense.save(folder / "dense.faiss")
-    (folder / "bm25").mkdir()
     store.keyword.save(folder / "bm25")
+    if store.paragraph_keyword is not None:
+        store.paragraph_keyword.save(folder / PARAGRAPH_BM25)
+    if read_record(folder) is None:
+        _write_json(folder / "backend.json", store.manifest.backend)
     crash_point("before-manifest")
     _write_json(folder / "manifest.json", asdict(store.manifest))  # written last: a build without it is incomplete
 
@@ -183,13 +271,19 @@ def _read_build(folder: Path, manifest: Manifest) -> Store:
     rows = _read_jsonl(folder / "chunks.jsonl")
     keys = [row.pop("key") for row in rows]
     chunks = [Chunk(**row) for row in rows]
-    vectors = np.load(folder / "vectors.npy", allow_pickle=False)
-    dense = DenseIndex.load(folder / "dense.faiss", DenseSpec.from_record(manifest.dense))
-    keyword = KeywordIndex.load(folder / "bm25")
+    # with Milvus searching, the composer reads only the rows of the paragraphs it weighs: map the file, don't load it
+    mmap = "r" if manifest.backend.get("kind") == "milvus" else None
+    vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode=mmap)
+    shape = Shape(DenseSpec.from_record(manifest.dense), len(chunks), manifest.dim)
+    dense, keyword = kind_of(manifest.backend).load(folder, manifest.backend, folder.parent, shape)
     if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors, {len(dense)} dense and "
                          f"{len(keyword)} keyword rows")
-    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder)
+    by_paragraph = KeywordIndex.load(folder / PARAGRAPH_BM25) if (folder / PARAGRAPH_BM25).is_dir() else None
+    n_paragraphs = sum(len(a.paragraphs) for a in articles)
+    if by_paragraph is not None and len(by_paragraph) != n_paragraphs:
+        raise ValueError(f"{n_paragraphs} paragraphs but {len(by_paragraph)} paragraph keyword rows")
+    return Store(manifest, articles, chunks, keys, vectors, dense, keyword, path=folder, paragraph_keyword=by_paragraph)
 
 
 def current_build(index_dir: Path) -> Path:
@@ -254,10 +348,10 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
-    """Delete builds other than `keep` (the new one and the one it replaced)."""
+    """Delete builds other than `keep` (the new one and the one it replaced), with their Milvus collections."""
     for old in index_dir.iterdir():
         if old.is_dir() and old.name not in keep and old.name.startswith("build-"):
-            shutil.rmtree(old, ignore_errors=True)
+            discard_build(old)
 
 
 def _article_row(article: Article) -> dict:

@@ -1,6 +1,7 @@
 """The one Chinese tokenizer: normalise, convert traditional to simplified, segment with jieba + the union dictionary.
 
-The same `tokenize` is used to index paragraphs and to read queries, so both sides always agree.
+The same `tokenize` is used to index paragraphs and to read queries, so both sides always agree (a keyword index
+records its segmentation, search or precise, and reads its queries with it).
 `expand_query` adds the other form of known abbreviations (市总 ↔ 市总工会, 产改 ↔ 产业工人队伍建设改革) and the
 standard name of a place alias (山城 → 重庆). The stopwords and both maps come from the lexicon (qa/lexicon.py).
 """
@@ -30,9 +31,17 @@ def to_simplified(text: str) -> str:
     return _opencc().convert(text)
 
 
-def tokenize(text: str) -> list[str]:
-    """Segment `text` for BM25: normalised, jieba search-mode words, no punctuation or stopwords."""
-    words = jieba_tokenizer().cut_for_search(normalize(text))
+# jieba's two segmentations: "search" gives each word and the dictionary words inside it (沙坪坝区 → 沙坪, 坪坝,
+# 坝区, 沙坪坝, 沙坪坝区), "precise" each word once (沙坪坝区). A keyword index records which one it was built with.
+SEGMENTATIONS = {"search": "cut_for_search", "precise": "cut"}
+
+
+def tokenize(text: str, segmentation: str = "search") -> list[str]:
+    """Segment `text` for BM25: normalised, jieba words (`segmentation`: search or precise), no punctuation or
+    stopwords."""
+    if segmentation not in SEGMENTATIONS:
+        raise ValueError(f"segmentation must be one of {sorted(SEGMENTATIONS)}, got {segmentation!r}")
+    words = getattr(jieba_tokenizer(), SEGMENTATIONS[segmentation])(normalize(text))
     return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS and _WORD.search(w)]
 
 

@@ -98,13 +98,20 @@ def drop_boilerplate(text: str) -> tuple[list[str], str]:
     date = ""
     for raw in text.splitlines():
         line = raw.strip()
-        if FOOTER_RE.search(line):
+        if footer := FOOTER_RE.search(line):
+            kept += _body_before(line[: footer.start()])  # a one-line item: its text, not its copyright notice
             break
         if found := find_date(line):
             date = date or found
         elif not (NOISE_RE.match(line) or NAV_RE.match(line)):
             kept.append(line)
     return kept, date
+
+
+def _body_before(text: str) -> list[str]:
+    """The whole sentences of a line before its footer marker (none when the line is only a footer)."""
+    end = max(text.rfind(ch) for ch in "。！？!?")
+    return [text[: end + 1].strip()] if end >= 0 else []
 
 
 def split_inline(text: str) -> list[tuple[str, str]]:

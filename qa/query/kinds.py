@@ -16,6 +16,7 @@ class Form(StrEnum):
     ORG = "org"  # 哪家, 由谁主办, which organisation
     PERSON = "person"  # 谁, 哪位, who
     PLACE = "place"  # 哪里, 在哪, where
+    TITLE = "title"  # 哪部电影, 什么节目: a work's title, usually in 《》
     EXPLANATION = "explanation"  # 为什么, 怎样, 有什么作用, why/how
     GENERIC = "generic"  # anything else
 

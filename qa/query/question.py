@@ -50,12 +50,16 @@ _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English patterns run on lower-cased text
     (Form.NUMBER, r"多长时间|多久"),
     (Form.DATE, r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号|几日|什么时间|哪个月|日期|举办时间|举行时间"
+             r"|时间(?:是|为)?[?？。]*$"  # keyword style: 耶伦访华时间
              r"|\bwhen\b|what year|which year|what date|what time"),
-    (Form.LIST, r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方]|包括什么|包括哪|都有什么|分别"
+    (Form.LIST, r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方支队家国位名]"
+             r"|(?:队伍|球队|名单)[?？。]*$|包括什么|包括哪|都有什么|分别"
              r"|有什么(?!好处|作用|意义|影响|效果|成效|变化|帮助|区别|不同|特点)"
              r"|什么(?:措施|举措|做法|办法|经验|服务|活动|项目|功能|内容)"
              r"|\b(?:which|what)\b.*\b(?:measures|services|activities|projects)\b|what (?:are|were) the|\blist\b"),
-    (Form.ORG, r"哪家|哪所|哪个(?:单位|部门|组织|机构|企业|公司|学校|医院|大学|协会|团队)|什么(?:单位|机构|组织)|由谁"
+    (Form.TITLE, r"哪[部本首篇出档](?!门|分)|什么(?:电影|影片|书|歌|歌曲|节目|剧|作品|片子)|片名|书名|剧名"),
+    (Form.ORG, r"(?:主办|承办|协办|组织|牵头|指导)(?:单位|方|机构)[?？。]*$"
+            r"|哪家|哪所|哪个(?:单位|部门|组织|机构|企业|公司|学校|医院|大学|协会|团队)|什么(?:单位|机构|组织)|由谁"
             r"|谁(?=主办|承办|举办|组织|发起|牵头|打造|主导|指导|颁发)"
             r"|\bwhich (?:organi[sz]ation|company|unit|department|school|university|enterprise|institution|agency)\b"
             r"|\bwho (?:organi[sz]ed|hosted|sponsored|ran)\b"),
@@ -63,8 +67,8 @@ _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English pa
                r"|\bhow (?:many|much|old|large|big)\b|number of"
                r"|what percentage|what (?:is|was|are|were) the (?:[\w'-]+ ){0,5}?(?:rate|percentage|proportion|number"
                r"|amount|total|size|count)\b"),
-    (Form.PERSON, r"谁|哪位|何人|什么人|姓名|名字|\bwho\b|\bwhose\b"),
-    (Form.PLACE, r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|基地)"
+    (Form.PERSON, r"谁|哪位|何人|什么人|姓名|名字|得主[?？。]*$|获得者[?？。]*$|\bwho\b|\bwhose\b"),
+    (Form.PLACE, r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|州|基地|国家|地区)|哪[国省市州]"
               r"|\bwhere\b|which (?:city|district|county|place|venue|province)"),
     (Form.EXPLANATION, r"为什么|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|好处|效果|成效|影响|帮助"
                     r"|\bwhy\b|\bhow\b|\bbenefits?\b"),

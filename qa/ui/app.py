@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.cli import index_arguments
+from qa.cli import backend_options, index_arguments
 from qa.query.limits import MAX_QUESTION_CHARS, clean_text, echo
 from qa.schema import Answer
 from qa.settings import Settings
@@ -382,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.info("opening the index at %s (building it first if there is none yet)", args.index)
     try:
-        settings = settle(replace(Settings(), index_dir=args.index, show_progress=True), args.corpus, args.model)
+        settings = settle(replace(Settings(), index_dir=args.index, show_progress=True), args.corpus, args.model,
+                          backend=backend_options(args))
         qa = QA.open(settings, build=True)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -94,3 +94,13 @@ def test_nothing_to_look_for_is_refused_with_a_reason(question):
     assert not q.terms and not q.entities  # only question words: nothing the evidence could be checked against
     answer = ask(question, evidence(question, 0.9))  # though the evidence has hits and a high cosine
     assert not answer.found and answer.notes == ("问题中没有可检索的内容。",)
+
+
+def test_a_sentence_found_by_meaning_alone_must_share_the_questions_topic():
+    # the near-miss: the archive names the organisation but says nothing of the topic asked about
+    near_miss = "沙坪坝区总工会为外卖骑手做了什么？"
+    refused = ask(near_miss, evidence(near_miss, 0.90, sentences=0.95))
+    assert not refused.found
+    assert any("外卖" in note and "沙坪坝" in note for note in refused.notes)  # the reason names both
+    reworded = "沙坪坝区给户外劳动者的驿站配了什么？"  # its topic (户外劳动者) is in the paragraph: still answered
+    assert ask(reworded, evidence(reworded, 0.90, sentences=0.95)).found

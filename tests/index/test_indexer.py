@@ -1,4 +1,5 @@
-"""Index round trip, incremental add/remove/edit, and clear errors on corrupted or mismatched indexes."""
+"""Index round trip, incremental add/remove/edit, and clear errors on corrupted or mismatched indexes; the tests
+taking `backend_settings` run on faiss and on Milvus (Milvus Lite)."""
 
 import json
 from dataclasses import replace
@@ -25,51 +26,51 @@ class CountingEmbedder(HashingEmbedder):
         return super().embed_passages(texts)
 
 
-def test_round_trip_keeps_records_and_vectors(tiny_settings):
-    store, report = build_index(tiny_settings, HashingEmbedder())
-    loaded = load_store(tiny_settings.index_dir)
+def test_round_trip_keeps_records_and_vectors(backend_settings):
+    store, report = build_index(backend_settings, HashingEmbedder())
+    loaded = load_store(backend_settings.index_dir)
     assert loaded.manifest == store.manifest
     assert loaded.articles == store.articles
     assert loaded.chunks == store.chunks
     assert np.array_equal(loaded.vectors, store.vectors)
     assert report.counts["paragraphs"] == len(loaded.paragraphs) > 0
-    assert index_status(tiny_settings, "hashing") is None
+    assert index_status(backend_settings, "hashing") is None
 
 
-def test_incremental_add_edit_remove_embeds_only_new_text(tiny_settings):
-    corpus = tiny_settings.corpus_dir
+def test_incremental_add_edit_remove_embeds_only_new_text(backend_settings):
+    corpus = backend_settings.corpus_dir
     emb = CountingEmbedder()
-    build_index(tiny_settings, emb)
+    build_index(backend_settings, emb)
     first = emb.passages
     assert first > 0
-    _, report = build_index(tiny_settings, emb)  # nothing changed
+    _, report = build_index(backend_settings, emb)  # nothing changed
     assert emb.passages == first and report.embedded == 0
 
     row = {"id": "jb", "title": "江北区总工会打造职工服务自选超市", "text": "共有104个项目参赛。"}
     (corpus / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
-    store, report = build_index(tiny_settings, emb)
+    store, report = build_index(backend_settings, emb)
     assert report.added == ("jiangbei.jsonl",) and report.embedded == emb.passages - first == 1
     assert any("104个项目" in p.text for p in store.paragraphs.values())
 
     row["text"] = "共有105个项目参赛。"
     (corpus / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
-    store, report = build_index(tiny_settings, emb)
+    store, report = build_index(backend_settings, emb)
     assert report.changed == ("jiangbei.jsonl",) and report.embedded == 1
     texts = [p.text for p in store.paragraphs.values()]
     assert any("105个项目" in t for t in texts) and not any("104个项目" in t for t in texts)
 
     (corpus / "wushan.jsonl").unlink()
-    store, report = build_index(tiny_settings, emb)
+    store, report = build_index(backend_settings, emb)
     assert report.removed == ("wushan.jsonl",) and report.embedded == 0
     assert not any("巫山" in p.text for p in store.paragraphs.values())
     assert len(store.chunks) == len(store.vectors) == len(store.dense) == len(store.keyword)
 
 
-def test_incremental_result_equals_full_rebuild(tiny_settings):
-    build_index(tiny_settings, HashingEmbedder())
-    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
-    incremental, _ = build_index(tiny_settings, HashingEmbedder())
-    full, _ = build_index(tiny_settings, HashingEmbedder(), rebuild=True)
+def test_incremental_result_equals_full_rebuild(backend_settings):
+    build_index(backend_settings, HashingEmbedder())
+    (backend_settings.corpus_dir / "wushan.jsonl").unlink()
+    incremental, _ = build_index(backend_settings, HashingEmbedder())
+    full, _ = build_index(backend_settings, HashingEmbedder(), rebuild=True)
     assert incremental.chunks == full.chunks
     assert np.array_equal(incremental.vectors, full.vectors)
 
@@ -89,14 +90,14 @@ def test_corrupted_index_gives_clear_error(tiny_settings):
         load_store(tiny_settings.index_dir)
 
 
-def test_model_mismatch_gives_clear_error(tiny_settings):
-    build_index(tiny_settings, HashingEmbedder())
-    store = load_store(tiny_settings.index_dir)
+def test_model_mismatch_gives_clear_error(backend_settings):
+    build_index(backend_settings, HashingEmbedder())
+    store = load_store(backend_settings.index_dir)
     other = HashingEmbedder()
     other.name = "some-other-model"
     with pytest.raises(IndexStateError, match="some-other-model.*qa index --rebuild"):
-        QA(store, other, tiny_settings)
-    assert "model" in index_status(tiny_settings, "some-other-model")
+        QA(store, other, backend_settings)
+    assert "model" in index_status(backend_settings, "some-other-model")
 
 
 def test_crash_during_build_leaves_old_index_usable(tiny_settings, monkeypatch):
@@ -114,8 +115,8 @@ def test_crash_during_build_leaves_old_index_usable(tiny_settings, monkeypatch):
     assert not [p for p in tiny_settings.index_dir.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_hybrid_search_finds_the_paragraph(tiny_settings):
-    qa = QA.open(replace(tiny_settings), HashingEmbedder())
+def test_hybrid_search_finds_the_paragraph(backend_settings):
+    qa = QA.open(replace(backend_settings), HashingEmbedder())
     hits = qa.search("沙坪坝区建了多少个工会驿站？", k=3)
     assert hits and "174" in hits[0].paragraph.text
     assert hits[0].paragraph.id.endswith("#p1")
@@ -123,17 +124,17 @@ def test_hybrid_search_finds_the_paragraph(tiny_settings):
     assert traditional[0].paragraph.id == hits[0].paragraph.id
 
 
-def test_the_embedding_cache_survives_a_rebuild(tiny_settings):
+def test_the_embedding_cache_survives_a_rebuild(backend_settings):
     emb = CountingEmbedder()
-    build_index(tiny_settings, emb)
+    build_index(backend_settings, emb)
     first = emb.passages
-    _, report = build_index(tiny_settings, emb, rebuild=True)
+    _, report = build_index(backend_settings, emb, rebuild=True)
     assert emb.passages == first and report.embedded == 0 and report.reused > 0
-    (tiny_settings.corpus_dir / "wushan.jsonl").rename(tiny_settings.corpus_dir / "wushan.bak")
-    build_index(tiny_settings, emb)
-    build_index(tiny_settings, emb)  # two builds later the one holding wushan's vectors is gone...
-    (tiny_settings.corpus_dir / "wushan.bak").rename(tiny_settings.corpus_dir / "wushan.jsonl")
-    _, report = build_index(tiny_settings, emb)
+    (backend_settings.corpus_dir / "wushan.jsonl").rename(backend_settings.corpus_dir / "wushan.bak")
+    build_index(backend_settings, emb)
+    build_index(backend_settings, emb)  # two builds later the one holding wushan's vectors is gone...
+    (backend_settings.corpus_dir / "wushan.bak").rename(backend_settings.corpus_dir / "wushan.jsonl")
+    _, report = build_index(backend_settings, emb)
     assert report.embedded == 0 and emb.passages == first  # ...but the cache still has them
 
 
@@ -182,22 +183,22 @@ def test_a_moved_checkout_finds_its_corpus_again(tiny_settings, tmp_path):
     assert index_status(settled, "hashing") is None
 
 
-def test_open_builds_only_a_missing_index(tiny_settings):
+def test_open_builds_only_a_missing_index(backend_settings):
     emb = CountingEmbedder()
-    qa = QA.open(tiny_settings, emb)
+    qa = QA.open(backend_settings, emb)
     assert emb.passages > 0 and qa.stale is None
-    (tiny_settings.corpus_dir / "wushan.jsonl").unlink()
+    (backend_settings.corpus_dir / "wushan.jsonl").unlink()
     before = emb.passages
-    qa = QA.open(tiny_settings, emb)
+    qa = QA.open(backend_settings, emb)
     assert emb.passages == before and "changed" in qa.stale
     assert any(a.id == "ws" for a in qa.store.articles)  # answered from the index as it is
 
 
-def test_an_open_qa_follows_a_build_made_by_another_writer(tiny_settings):
-    qa = QA.open(tiny_settings, HashingEmbedder())
+def test_an_open_qa_follows_a_build_made_by_another_writer(backend_settings):
+    qa = QA.open(backend_settings, HashingEmbedder())
     row = {"id": "jb", "title": "江北区总工会", "text": "江北区总工会推出职工服务项目104个。"}
-    (tiny_settings.corpus_dir / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
-    build_index(tiny_settings, HashingEmbedder())  # as `qa index` or a second UI would
+    (backend_settings.corpus_dir / "jiangbei.jsonl").write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+    build_index(backend_settings, HashingEmbedder())  # as `qa index` or a second UI would
     answer = qa.ask("江北区总工会推出了多少个职工服务项目？")
     assert answer.found and "104" in answer.text
 
@@ -210,11 +211,11 @@ def test_the_same_article_in_two_files_is_indexed_once_and_reported(tiny_setting
     assert any("ws2" in p and "repeats ws" in p for p in report.problems)
 
 
-def test_an_unchanged_corpus_writes_no_new_build(tiny_settings):
-    first, _ = build_index(tiny_settings, HashingEmbedder())
-    again, report = build_index(tiny_settings, HashingEmbedder())
+def test_an_unchanged_corpus_writes_no_new_build(backend_settings):
+    first, _ = build_index(backend_settings, HashingEmbedder())
+    again, report = build_index(backend_settings, HashingEmbedder())
     assert again.path == first.path and report.embedded == 0
-    builds = [p for p in tiny_settings.index_dir.iterdir() if p.name.startswith("build-")]
+    builds = [p for p in backend_settings.index_dir.iterdir() if p.name.startswith("build-")]
     assert len(builds) == 1
 
 
@@ -241,3 +242,41 @@ def test_a_damaged_tombstone_list_is_a_clear_cli_error(tiny_settings, capsys):
             "--model", "hashing", "-q"]
     assert main(args) == 2
     assert "deleted.json is damaged" in capsys.readouterr().err
+
+
+def test_a_build_holds_a_paragraph_keyword_index_as_the_settings_say(tiny_settings):
+    from qa.index.bm25 import KeywordSpec
+
+    settings = replace(tiny_settings, paragraph_keyword=KeywordSpec("precise", k1=0.8, b=0.5))
+    build_index(settings, HashingEmbedder())
+    store = load_store(settings.index_dir)
+    assert store.paragraph_keyword is not None and len(store.paragraph_keyword) == len(store.paragraphs)
+    assert store.paragraph_keyword.spec == settings.paragraph_keyword
+    assert store.manifest.keyword == {"chunks": settings.chunk_keyword.record(),
+                                      "paragraphs": settings.paragraph_keyword.record()}
+    # row i is paragraph i: a paragraph's own words find it first, its title counts too
+    for row, pid in enumerate(store.paragraph_ids):
+        p = store.paragraphs[pid]
+        assert store.paragraph_keyword.search(f"{p.title} {p.text}", 1)[1].tolist() == [row]
+
+
+def test_a_build_from_before_the_paragraph_index_gets_it_on_the_next_run_without_embedding(tiny_settings):
+    import shutil
+
+    from qa.index.store import PARAGRAPH_BM25, current_build
+
+    emb = CountingEmbedder()
+    build_index(tiny_settings, emb)
+    first = emb.passages
+    folder = current_build(tiny_settings.index_dir)  # make it look like an older build
+    shutil.rmtree(folder / PARAGRAPH_BM25)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["keyword"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    old = load_store(tiny_settings.index_dir)
+    assert old.paragraph_keyword is None and old.manifest.keyword == {}
+    assert QA.open(tiny_settings, HashingEmbedder()).search("沙坪坝区工会驿站", k=1)  # still answers, by chunks
+
+    store, report = build_index(tiny_settings, emb)
+    assert store.paragraph_keyword is not None and report.embedded == 0 and emb.passages == first
+    assert load_store(tiny_settings.index_dir).paragraph_keyword is not None

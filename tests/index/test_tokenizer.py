@@ -1,3 +1,5 @@
+import pytest
+
 from qa.index.tokens import expand_query, normalize, to_simplified, tokenize
 
 
@@ -23,3 +25,16 @@ def test_expand_query_adds_other_form_both_ways():
     assert "市总工会" in expand_query("市总开展了什么活动")
     assert "产改" in expand_query("产业工人队伍建设改革进展")
     assert expand_query("今天天气怎么样") == "今天天气怎么样"
+
+
+def test_precise_segmentation_keeps_each_word_once_search_adds_its_inner_words():
+    search = tokenize("沙坪坝区建成工会驿站")
+    precise = tokenize("沙坪坝区建成工会驿站", "precise")
+    assert precise == ["沙坪坝区", "建成", "工会驿站"]
+    assert {"沙坪坝", "驿站", "沙坪坝区", "工会驿站"} <= set(search)
+    assert "驿站" not in precise
+
+
+def test_an_unknown_segmentation_names_the_valid_ones():
+    with pytest.raises(ValueError, match="precise.*search|search.*precise"):
+        tokenize("工会", "full")

@@ -175,3 +175,11 @@ def test_split_paragraphs():
     text = "近日,市总工会召开会议。会议要求各级工会\n聚焦主责主业。\n\n工作要求\n\n本报记者 张三\n\n第二段。"
     assert split_paragraphs(text) == (("近日,市总工会召开会议。会议要求各级工会聚焦主责主业。", "body"),
                                       ("工作要求", "subhead"), ("第二段。", "body"))
+
+
+def test_one_line_item_keeps_its_text_before_a_copyright_notice():
+    # news archives often hold an item as one line that ends with the site's notice: the body must survive
+    body = "中国青年报客户端北京8月10日电（记者 叶雨婷）记者今天获悉，教育部印发通知。通知要求各地做好防汛工作。"
+    paragraphs = split_paragraphs(body + "版权声明：本文仅代表作者观点，转载请注明出处")
+    assert [t for t, _ in paragraphs] == [body]
+    assert split_paragraphs("关于我们 | 版权声明 | 举报电话") == ()

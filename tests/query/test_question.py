@@ -34,3 +34,14 @@ def test_the_asked_clause_is_known() -> None:
     q = analyze_question("江北区第三方服务项目竞赛中，哪个项目拿了一等奖？")
     assert "一等奖" in q.asked and "竞赛" not in q.asked
     assert analyze_question("沙坪坝区建了多少个工会驿站？").asked == ()  # one clause: nothing singled out
+
+
+@pytest.mark.parametrize(("question", "form"), [
+    ("耶伦访华时间", Form.DATE), ("工会驿站启用日期", Form.DATE), ("北京冬奥会双人滑金牌得主是谁？", Form.PERSON),
+    ("春节档票房冠军是哪部电影", Form.TITLE), ("讲座讲的是哪部法律？", Form.TITLE), ("世界杯决赛队伍", Form.LIST),
+    ("哪两支球队进入了决赛？", Form.LIST), ("职工创新成果交流大会主办单位", Form.ORG),
+    ("行政令限制投资的是哪个国家？", Form.PLACE), ("试飞地点在哪个州？", Form.PLACE),
+    ("训练营的时长是多久？", Form.NUMBER), ("劳模志愿者队伍数量", Form.NUMBER),
+])
+def test_keyword_style_questions_get_their_form(question, form):
+    assert analyze_question(question).form is form
