@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -100,7 +101,9 @@ def bench_embed(args: argparse.Namespace, questions: list[str]) -> dict:
         rounds: dict[str, list[float]] = {c.label: [] for c in table}
         query_ms: dict[str, list[float]] = {c.label: [] for c in table}
         vectors: dict[str, np.ndarray] = {}
+        load: list[float] = []  # 1-minute load average before each round and after the last: other jobs' share
         for _ in range(args.embed_repeats):
+            load.append(os.getloadavg()[0])
             for c in table:
                 t0 = time.perf_counter()
                 vectors[c.label] = c.passages(texts[: args.sweep_chunks] if c.sweep else texts)
@@ -109,8 +112,10 @@ def bench_embed(args: argparse.Namespace, questions: list[str]) -> dict:
                     t0 = time.perf_counter()
                     c.embedder.embed_queries([q])
                     query_ms[c.label].append((time.perf_counter() - t0) * 1000)
+        load.append(os.getloadavg()[0])
         Q = {c.label: c.embedder.embed_queries(queries) for c in table}
     result = report(table, texts, queries, loads, rounds, query_ms, vectors, Q, args)
+    result["load_1min"] = [round(x, 2) for x in load]
     write(result, args.embed_out)
     return result
 
@@ -146,7 +151,8 @@ def write(result: dict, out: Path) -> None:
             "cos to torch mean / min | q·p cosine shift mean / max | best-passage cosine shift max |")
     lines = [f"Embedding throughput: {result['passages']} passages of {result['corpus']} (mean {result['mean_chars']} "
              f"characters; the default variant's settings on the first {result['sweep_passages']}), median of "
-             f"{result['repeats']} rounds; query latency: {result['queries']} questions one at a time.", "", head,
+             f"{result['repeats']} rounds; query latency: {result['queries']} questions one at a time. 1-minute load "
+             f"average before each round and at the end: {', '.join(map(str, result['load_1min']))}.", "", head,
              "|" + "---|" * 9]
     for r in result["rows"]:
         lines.append(f"| {r['config']} | {r['passages']} | {r['chunks_per_s']} | {r['ratio']} | "

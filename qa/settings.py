@@ -29,7 +29,7 @@ class Settings:
     query_prompt: str | None = None  # None: the model's own "query" prompt (e5: "query: "), else none
     passage_prompt: str | None = None  # None: the model's own "passage"/"document" prompt
     batch_size: int = 32  # texts per forward pass on torch
-    onnx_batch_size: int = 16  # the same on ONNX Runtime: 16 embedded 1.17x and 1.03x as fast as 32 (eval/bench.py)
+    onnx_batch_size: int = 16  # the same on ONNX Runtime: 16 embedded 1.17x, 1.03x, 0.98x as fast as 32 (eval/bench.py)
     chunk_chars: int = 220  # long paragraphs are split at sentence ends under this cap
     cache_dir: Path = field(default_factory=default_cache_dir)  # converted models live here
     top_k: int = 10  # hits returned by retrieval

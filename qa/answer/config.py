@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 E5_SMALL = "multilingual-e5-small"  # run by torch in fp32 (the id indexes recorded before the variants)
 # The ids of its ONNX variants (qa.index.embed.E5_VARIANTS). ONNX fp32 gives torch's vectors (cosine 1.0000) and
-# the same answers; the int8 ones move query-passage cosines by about 0.003 on average (0.01 at most) and keep these
+# the same answers; the int8 ones move query-passage cosines by about 0.004 on average (0.02 at most) and keep these
 # floors, though a few answers near a threshold change (eval/reports/latest/embed.md).
 E5_SMALL_VARIANTS = (E5_SMALL, f"{E5_SMALL}:onnx", f"{E5_SMALL}:onnx-int8", f"{E5_SMALL}:onnx-mixed")
 

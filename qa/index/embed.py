@@ -53,7 +53,8 @@ E5_VARIANTS = MappingProxyType({
     f"{DEFAULT_MODEL}:torch": Variant("torch", "", DEFAULT_MODEL),  # the id indexes recorded before variants
 })
 # What plain DEFAULT_MODEL means: the fastest variant whose answers equal torch's. Both int8 ones are faster still
-# but cost own-set answer accuracy (int8 -0.024, mixed -0.018; eval/reports/latest/embed.md).
+# but move query-passage cosines by up to 0.02, flipping answers near the composer's thresholds (own set: int8
+# -0.006 accuracy, mixed 0; -0.024 and -0.018 before the paragraph BM25 ranking; README, Embedding).
 DEFAULT_VARIANT = f"{DEFAULT_MODEL}:onnx"
 LEGACY_NAMES = MappingProxyType({DEFAULT_MODEL: f"{DEFAULT_MODEL}:torch"})  # manifest name -> what it holds
 
