@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from qa.answer.config import ComposerConfig
 from qa.answer.evidence import Evidence
 from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic_match
-from qa.answer.facts import BULLET
+from qa.answer.facts import BULLET, slot_fit
 from qa.answer.forms import form_score, rule
 from qa.answer.learned import SentenceScorer, pool_features
 from qa.answer.render import not_found, render
@@ -156,6 +156,8 @@ def score_candidates(q: Question, pool: Pool, ev: Evidence, cosines: list[float]
             if dense_rel is not None:
                 parts.append((cfg.w_dense, dense_rel[j]))
             score = sum(w * v for w, v in parts) / sum(w for w, _ in parts)
+            if cfg.w_slot:
+                score += cfg.w_slot * slot_fit(q, sentence, cfg)
             out.append(Candidate(rank, p, start, end, index, cov, form, score))
     if cfg.learned_scorer:
         out = _learned(q, pool, ev, cosines, out, cfg)

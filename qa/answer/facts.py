@@ -211,6 +211,28 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
 
 
+def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
+    """How much of the question's wording around its asking slot the sentence repeats around a gap that could hold
+    the answer, in [0, 1]: the longest tail of the words before the question word and head of the words after it
+    (as `aligned_answer`), over what could have matched (at most 12 characters a side). "中国有多少家公司上榜" fits
+    "中国共有142家公司上榜" (家公司上榜) and not "其中有7家中国公司"; 0 without a question word."""
+    m = _ASK.search(q.norm)
+    if not m:
+        return 0.0
+    before, after = q.norm[: m.start()].rstrip(_STOP), q.norm[m.end() :].strip(_STOP)
+    room = min(len(before), 12) + min(len(after), 12)
+    if room < 2:
+        return 0.0
+    left = _longest(before, text, tail=True)
+    start = text.find(left) + len(left) if left else 0
+    right = _longest(after, text[start:], tail=False)
+    if left and right and not 0 < text.find(right, start) - start <= cfg.max_aligned_chars:
+        right = ""  # both sides found but no room for an answer between them: count the longer side only
+        left = left if len(left) >= len(_longest(after, text, tail=False)) else ""
+        right = "" if left else _longest(after, text, tail=False)
+    return (len(left) + len(right)) / room
+
+
 def _head_noun(words: str) -> str:
     """The first word of `words` when it is a noun (jieba), else ""."""
     from qa.query.question import pos_words

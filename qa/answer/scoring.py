@@ -77,7 +77,9 @@ def coverage(q: Question, sentence: str, context: str, weights: dict[str, float]
 def presence(q: Question, term: str, text: str, cfg: ComposerConfig, focus: bool = False) -> float:
     """1 when the term (or a synonym) is in the text; else partial credit for its shorter words: `head_credit` for
     its head (Chinese compounds end with it: 会员 in 工会会员), else a share by length, less for the focus
-    (工会 alone is weak evidence for 工会驿站)."""
+    (工会 alone is weak evidence for 工会驿站). A role (主席) written only as its deputy (副主席) is not there."""
+    if "副" + term not in q.norm and _only_deputy(term, text):
+        return 0.0
     if term in text or any(alt in text for alt in _synonyms(term)) or any(alt in text for alt in q.alts(term)):
         return 1.0
     best = 0.0
@@ -87,6 +89,22 @@ def presence(q: Question, term: str, text: str, cfg: ComposerConfig, focus: bool
             share = cfg.partial_credit * len(part) / len(term) * (cfg.focus_partial if focus else 1)
             best = max(best, cfg.head_credit if head else share)
     return best
+
+
+def _only_deputy(term: str, text: str) -> bool:
+    """`term` is a role word (主席, 书记 …) and every time `text` has it, it is a deputy's (副主席): the question asks
+    for someone else."""
+    if not ROLE_WORD.fullmatch(term) or term not in text:
+        return False
+    return all(text[max(0, i - 1) : i] == "副" for i in _positions(term, text))
+
+
+def _positions(term: str, text: str) -> list[int]:
+    out, i = [], text.find(term)
+    while i >= 0:
+        out.append(i)
+        i = text.find(term, i + 1)
+    return out
 
 
 @lru_cache(maxsize=4096)

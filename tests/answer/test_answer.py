@@ -257,3 +257,11 @@ def test_short_answer_takes_the_quantity_of_the_asked_noun_phrase() -> None:
     q = analyze_question("五年多来全国最美的服务站有几个？")
     sentence = "累计建成户外劳动者服务站2340个,其中全国最美工会户外劳动者服务站60个。"
     assert short_answer(q, sentence, ComposerConfig()) == "60个"
+
+
+def test_a_deputy_does_not_answer_who_holds_the_role():
+    deputy = [Hit(para("km", 4, "据昆明市总工会副主席李祥介绍，文化街区丰富了工会活动。", "昆明打造产业工人文化街区"),
+                  0.1, 1, 1)]
+    refused = compose_text("昆明市总工会主席是谁？", deputy)
+    assert not refused.found and any("主席" in note for note in refused.notes)
+    assert "李祥" in compose_text("昆明市总工会副主席是谁？", deputy).text

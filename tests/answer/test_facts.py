@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import aligned_answer, title_answer
+from qa.answer.facts import aligned_answer, slot_fit, title_answer
 from qa.answer.forms import short_answer
 from qa.query.question import analyze_question
 
@@ -35,3 +35,15 @@ def test_title_questions_answer_with_the_title_the_question_does_not_name():
     assert q.form == "title"
     assert title_answer(q, "教授专题讲授《公司法》和《劳动法》。", CFG) == "《公司法》"
     assert short_answer(q, "教授专题讲授《公司法》。", CFG) == "《公司法》"
+
+
+def test_slot_fit_prefers_the_sentence_that_repeats_the_words_around_the_slot():
+    q = analyze_question("中国有多少家公司上榜世界500强？")
+    fits = slot_fit(q, "今年，中国共有142家公司上榜，数量居各国之首。", CFG)
+    assert fits > slot_fit(q, "其中有7家中国公司，它们是宁德时代、美团等。", CFG)
+    assert 0 < fits <= 1
+
+
+def test_slot_fit_is_zero_without_a_question_word_or_shared_words():
+    assert slot_fit(analyze_question("沙坪坝区工会驿站"), "沙坪坝区建成工会驿站35个。", CFG) == 0
+    assert slot_fit(analyze_question("工会驿站提供什么服务？"), "今天天气晴朗。", CFG) == 0
