@@ -71,7 +71,8 @@ _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English pa
     (Form.PLACE, r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|州|基地|国家|地区)|哪[国省市州]"
               r"|\bwhere\b|which (?:city|district|county|place|venue|province)"),
     (Form.EXPLANATION, r"为什么|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|好处|效果|成效|影响|帮助"
-                    r"|\bwhy\b|\bhow\b|\bbenefits?\b"),
+                    r"|做了(?:什么|哪些)(?:事情?|工作)?(?=[?？，,。]|$)|(?:采取|推出|出台)了?(?:什么|哪些)(?:措施|举措|办法)"
+                    r"|\bwhy\b|\bhow\b|\bbenefits?\b|\bwhat (?:did|does|has|have) .+ do\b"),
 )
 _NOUNISH = ("n", "nz", "vn", "nr", "ns", "nt", "j", "l", "eng", "an", "i", "t")
 _FLAG_KINDS = {"ns": EntityKind.PLACE, "nt": EntityKind.ORG, "nr": EntityKind.PERSON}  # jieba tag → entity kind

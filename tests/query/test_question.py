@@ -15,6 +15,9 @@ from qa.query.question import analyze_question
     ("这次大会由谁承办？", Form.ORG),
     ("沙坪坝区总工会携手了哪家企业？", Form.ORG),
     ("谁获得了一等奖？", Form.PERSON),
+    ("江北区总工会为职工做了什么？", Form.EXPLANATION),  # what did X do: X's actions, 1-3 sentences
+    ("What did the Jiangbei union do for workers?", Form.EXPLANATION),
+    ("市场监管局对当事人做了什么决定？", Form.GENERIC),  # asks for a thing (决定), not for actions
 ])
 def test_question_forms(question: str, form: Form) -> None:
     assert analyze_question(question).form is form
