@@ -134,32 +134,37 @@ def parse_time_log(path: Path) -> dict:
     return out
 
 
-def queries(index: Path, questions: list[str], repeats: int) -> dict:
-    """Warm latency of search, ask and the query embedding on `index`, and the load before each round."""
+def queries(index: Path, questions: list[str], repeats: int, embedder: object = None) -> dict:
+    """Warm latency of search, ask and the query embedding on `index`, the load before each round and the RSS
+    after opening it (`embedder`: another than the index's model, e.g. `RandomEmbedder` for cost alone)."""
     from dataclasses import replace
 
     from qa.api import QA
+    from qa.index.stages import rss_mb
     from qa.index.store import read_manifest, recorded_corpus
     from qa.settings import Settings
 
     corpus = recorded_corpus(read_manifest(index), index)
     t0 = time.perf_counter()
     qa = QA.open(replace(Settings(), index_dir=index, corpus_dir=corpus or Settings().corpus_dir,
-                         show_progress=False), build=False)
+                         show_progress=False), embedder, build=False)
     open_s = time.perf_counter() - t0
+    open_rss = rss_mb()
     for q in questions[:5]:
         qa.ask(q)
-    times: dict[str, list[float]] = {"embed query": [], "search hybrid": [], "ask": []}
+    times: dict[str, list[float]] = {"embed query": [], "search bm25": [], "search hybrid": [], "ask": []}
     loads = []
     for _ in range(repeats):
         loads.append(round(os.getloadavg()[0], 2))
         for q in questions:
             for name, fn in (("embed query", lambda q: qa.embedder.embed_queries([q])),
+                             ("search bm25", lambda q: qa.search(q, 10, "bm25")),
                              ("search hybrid", lambda q: qa.search(q, 10)), ("ask", qa.ask)):
                 t = time.perf_counter()
                 fn(q)
                 times[name].append((time.perf_counter() - t) * 1000)
-    return {"open_s": round(open_s, 2), "questions": len(questions), "repeats": repeats, "load_per_round": loads,
+    return {"open_s": round(open_s, 2), "rss_after_open_mb": round(open_rss, 1), "questions": len(questions),
+            "repeats": repeats, "load_per_round": loads,
             "latency": {k: _stats(v) for k, v in times.items()}}
 
 
@@ -280,6 +285,9 @@ def estimate(args: argparse.Namespace, folder: Path, result: dict) -> dict:
     chunks = measured["counts"]["chunks"]
     measured["estimated_embed_s"] = round(chunks / rate, 0) if rate else None
     measured["estimated_from_chunks_per_s"] = rate
+    qs = [q["question"] for q in read_items(args.crud_questions)][: args.scale_queries] if args.crud_questions else []
+    if qs:  # the model's query embedding is not in these: RandomEmbedder's costs nothing
+        measured["queries_random_vectors"] = queries(folder / "index", qs, args.scale_repeats, RandomEmbedder())
     print(f"[scale] all: {json.dumps(measured, ensure_ascii=False)}", flush=True)
     return measured
 
@@ -320,7 +328,7 @@ def markdown(result: dict) -> str:
               "measured size's chunks/s (all items, labelled estimate); stages other than embedding of a reused "
               "index come from a build of the same items with random vectors.", "",
               "| items | questions × rounds | load per round | embed query p50 / p95 ms | search hybrid p50 / p95 ms "
-              "| ask p50 / p95 ms | open s | cold `qa ask` s | cold UI s |", "|---|---|---|---|---|---|---|---|---|"]
+              "| ask p50 / p95 ms | open s | RSS open MB | cold `qa ask` s | cold UI s |", "|" + "---|" * 10]
     for n, r in result["sizes"].items():
         q = r.get("queries")
         if not q:
@@ -328,7 +336,18 @@ def markdown(result: dict) -> str:
         lat = q["latency"]
         cell = " | ".join(f"{lat[k]['p50_ms']} / {lat[k]['p95_ms']}" for k in ("embed query", "search hybrid", "ask"))
         lines.append(f"| {n} | {q['questions']} × {q['repeats']} | {q['load_per_round']} | {cell} | {q['open_s']} | "
-                     f"{r['cold_ask']['median_s']} | {r['cold_ui']['median_s']} |")
+                     f"{q.get('rss_after_open_mb', '')} | {r['cold_ask']['median_s']} | {r['cold_ui']['median_s']} |")
+    q = result.get("estimate", {}).get("queries_random_vectors")
+    if q:
+        lat = q["latency"]
+        cell = " | ".join(f"{lat[k]['p50_ms']} / {lat[k]['p95_ms']}" for k in ("embed query", "search hybrid", "ask"))
+        lines.append(f"| all, random vectors (no model: add the query embedding above) | {q['questions']} × "
+                     f"{q['repeats']} | {q['load_per_round']} | {cell} | {q['open_s']} | {q['rss_after_open_mb']} | "
+                     "| |")
+        lines.append("")
+        lines.append("BM25 search alone (hybrid's keyword side): " + ", ".join(
+            f"{n}: {r['queries']['latency']['search bm25']['p50_ms']} ms" for n, r in result["sizes"].items()
+            if r.get("queries")) + f", all: {lat['search bm25']['p50_ms']} ms (p50).")
     return "\n".join(lines) + "\n"
 
 
