@@ -164,8 +164,29 @@ def queries(index: Path, questions: list[str], repeats: int, embedder: object = 
                 fn(q)
                 times[name].append((time.perf_counter() - t) * 1000)
     return {"open_s": round(open_s, 2), "rss_after_open_mb": round(open_rss, 1), "questions": len(questions),
-            "repeats": repeats, "load_per_round": loads,
-            "latency": {k: _stats(v) for k, v in times.items()}}
+            "repeats": repeats, "load_per_round": loads, "latency": {k: _stats(v) for k, v in times.items()},
+            "term_weights": term_weight_cost(qa.store, questions)}
+
+
+def term_weight_cost(store: object, questions: list[str]) -> dict:
+    """Per question, ms to count its terms' paragraph frequencies: the old scan of every paragraph against
+    `Store.doc_freq` (qa.index.docfreq), and how many counts differ."""
+    from qa.index.docfreq import ScanFreq
+    from qa.query.question import analyze_question
+
+    texts = [p.text for p in store.paragraphs.values()]
+    scan, fast, differ, terms = [], [], 0, 0
+    for q in questions:
+        qterms = analyze_question(q).terms
+        t = time.perf_counter()
+        old = ScanFreq(texts)(qterms)
+        scan.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        new = store.doc_freq(qterms)
+        fast.append((time.perf_counter() - t) * 1000)
+        differ += sum(old[k] != new[k] for k in old)
+        terms += len(old)
+    return {"scan": _stats(scan), "doc_freq": _stats(fast), "terms": terms, "counts_differ": differ}
 
 
 def cold_ask(index: Path, question: str, repeats: int) -> dict:
@@ -348,6 +369,14 @@ def markdown(result: dict) -> str:
         lines.append("BM25 search alone (hybrid's keyword side): " + ", ".join(
             f"{n}: {r['queries']['latency']['search bm25']['p50_ms']} ms" for n, r in result["sizes"].items()
             if r.get("queries")) + f", all: {lat['search bm25']['p50_ms']} ms (p50).")
+    lines += ["", "Term weights per question (p50 / p95 ms): the old scan of every paragraph vs `Store.doc_freq`:"]
+    for n, q in [*((n, r.get("queries")) for n, r in result["sizes"].items()),
+                 ("all", result.get("estimate", {}).get("queries_random_vectors"))]:
+        if q and "term_weights" in q:
+            w = q["term_weights"]
+            lines.append(f"- {n}: scan {w['scan']['p50_ms']} / {w['scan']['p95_ms']}, doc_freq "
+                         f"{w['doc_freq']['p50_ms']} / {w['doc_freq']['p95_ms']}; {w['counts_differ']} of "
+                         f"{w['terms']} term counts differ")
     return "\n".join(lines) + "\n"
 
 
