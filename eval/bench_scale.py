@@ -18,10 +18,10 @@ vectors stand in for the model's, so the dense index has the right count and kin
 chunks/s measured at the largest size: labelled as an estimate in the output. Written to `--scale-out` (JSON) and
 the same name with `.md`. Timings are reported, never asserted.
 
-    python eval/bench_scale.py --incremental INDEX_COPY NEW_ITEMS.jsonl OUT.json
+    python eval/bench_scale.py --incremental INDEX_COPY CORPUS_COPY NEW_ITEMS.jsonl OUT.json
 
-adds a file of new items to a copy of an index's corpus and re-indexes it (`incremental`): what is embedded, how
-long it takes, and which files of the new build differ from the old one's.
+adds a file of new items to a copy of an index's corpus and re-indexes the copied index from it (`incremental`):
+what is embedded, how long it takes, and which files of the new build differ from the old one's.
 """
 
 from __future__ import annotations
@@ -113,6 +113,9 @@ def _worker(corpus: str, index: str, out: str, model: str, random: str) -> None:
 def parse_time_log(path: Path) -> dict:
     """Build numbers from a `/usr/bin/time -v qa index` log: wall, max RSS, embedding count and seconds."""
     text = path.read_text(encoding="utf-8", errors="replace")
+    stdout = path.with_suffix(".log")  # `qa index … >index.log 2>index.err`: the summary line is in the first
+    if stdout != path and stdout.is_file():
+        text += "\n" + stdout.read_text(encoding="utf-8", errors="replace")
     out: dict = {"log": str(path)}
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
     if rss:
@@ -380,22 +383,21 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def incremental(index: Path, new_items: Path, out: Path) -> dict:
-    """Add `new_items` (a JSONL file) to the corpus of the index at `index` and run `qa index` on it: the report
+def incremental(index: Path, corpus: Path, new_items: Path, out: Path) -> dict:
+    """Add `new_items` (a JSONL file) to `corpus` (a copy of the index's corpus: the file is copied into it) and run
+    `qa index --corpus CORPUS` on `index` (a copy too: `cp -a`): the report
     line (embedded N, reused M), wall time and peak RSS (`/usr/bin/time -v`), and per file of the new build folder
     its bytes and whether it equals the old build's (`rewritten unchanged`) or not."""
     import hashlib
     import shutil
 
-    from qa.index.store import read_manifest, recorded_corpus
-
-    corpus = recorded_corpus(read_manifest(index), index)
     old = index / (index / "CURRENT").read_text().strip()
     cache = index / "embeddings.sqlite"
     cache_before = cache.stat().st_size if cache.exists() else 0
     shutil.copy(new_items, corpus / new_items.name)
     t0 = time.perf_counter()
-    run = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "qa", "index", "--index", str(index), "--quiet"],
+    run = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "qa", "index", "--index", str(index),
+                          "--corpus", str(corpus), "--quiet"],
                          capture_output=True, text=True, env=_env(), check=True)
     wall = time.perf_counter() - t0
     new = index / (index / "CURRENT").read_text().strip()
@@ -425,5 +427,5 @@ def incremental(index: Path, new_items: Path, out: Path) -> dict:
 if __name__ == "__main__":
     if len(sys.argv) == 7 and sys.argv[1] == "--worker":
         _worker(*sys.argv[2:])
-    elif len(sys.argv) == 5 and sys.argv[1] == "--incremental":  # INDEX_COPY NEW_ITEMS.jsonl OUT.json
-        incremental(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "--incremental":  # INDEX_COPY CORPUS_COPY NEW_ITEMS.jsonl OUT.json
+        incremental(*(Path(a) for a in sys.argv[2:]))
