@@ -73,6 +73,14 @@ def read_items(path: Path, n: int | None = None) -> list[dict]:
     return rows
 
 
+def write_items(folder: Path, items: list[dict], per_file: int = 5000) -> None:
+    """`items` as JSONL files of `per_file` rows (one file of all 63,603 would pass the loader's 100 MB limit)."""
+    folder.mkdir(parents=True)
+    for start in range(0, len(items), per_file):
+        (folder / f"news-{start // per_file:03d}.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items[start:start + per_file]), encoding="utf-8")
+
+
 def _stats(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {"p50_ms": round(statistics.median(ordered), 2),
@@ -265,9 +273,7 @@ def bench_scale(args: argparse.Namespace) -> dict:
         for n in sizes:
             items = read_items(args.corpus, n)
             folder = Path(tmp) / str(n)
-            (folder / "news").mkdir(parents=True)
-            (folder / "news" / "news.jsonl").write_text(
-                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
+            write_items(folder / "news", items)
             row: dict = {"items": len(items)}
             if n in reuse:
                 index = reuse[n]
@@ -286,6 +292,7 @@ def bench_scale(args: argparse.Namespace) -> dict:
             print(f"[scale] {n}: {json.dumps({k: row.get(k) for k in ('queries', 'cold_ask', 'cold_ui')})}",
                   flush=True)
             result["sizes"][str(n)] = row
+            args.scale_out.with_suffix(".partial.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
         if args.estimate:
             result["estimate"] = estimate(args, Path(tmp) / "all", result)
     args.scale_out.parent.mkdir(parents=True, exist_ok=True)
@@ -297,11 +304,7 @@ def bench_scale(args: argparse.Namespace) -> dict:
 
 def estimate(args: argparse.Namespace, folder: Path, result: dict) -> dict:
     """Every stage but embedding on all of `args.estimate`; embedding from the largest size's chunks/s."""
-    (folder / "news").mkdir(parents=True)
-    items = read_items(args.estimate)
-    (folder / "news" / "news.jsonl").write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
-    del items
+    write_items(folder / "news", read_items(args.estimate))
     measured = build(folder / "news", folder / "index", args.model, random=True)
     rates = [(int(n), r["build"].get("chunks_per_s") or _rate(r["build"])) for n, r in result["sizes"].items()]
     rates = [(n, r) for n, r in rates if r]
