@@ -82,7 +82,8 @@ class KeywordIndex:
 
     def save(self, path: Path) -> None:
         path.mkdir(exist_ok=True)
-        self.bm25.save(str(path), show_progress=False)
+        if self.size:  # bm25s cannot save an empty index; `load` reads size 0 as one
+            self.bm25.save(str(path), show_progress=False)
         (path / "size.txt").write_text(str(self.size))
         (path / SPEC_FILE).write_text(json.dumps(self.spec.record()))
 
