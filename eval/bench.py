@@ -2,6 +2,8 @@
 
     python eval/bench.py [--model multilingual-e5-small] [--repeats 3] [--out eval/reports/latest/bench.json]
     python eval/bench.py --sections embed --corpus NEWS_DIR [--embed-chunks 1000] [--embed-repeats 3]
+    python eval/bench.py --sections scale --corpus NEWS.jsonl.gz --sizes 1000,10000 --crud-questions Q.jsonl \
+        [--index-for 10000=DIR --build-log 10000=LOG] [--estimate ALL.jsonl.gz]
 
 Section `index`: builds `--corpus` (default the bundled one) into a temporary index from scratch (full embed, then
 a no-change re-index), then times retrieval (`search`, hybrid/bm25/dense) and answering (`ask`) for every eval
@@ -17,6 +19,9 @@ configuration in turn, so load from other processes falls on all of them; chunks
 one at a time. Quality: each variant's passage vectors against torch's (cosine), and how far query-passage cosines
 move (the composer's dense floors compare them).
 Written to `--embed-out` (JSON) and the same name with `.md`.
+
+Section `scale` (only when asked for; `--corpus` is then a JSONL[.gz] news file): build cost by stage, warm query
+latency and cold start at `--sizes` items, and an estimate for all of `--estimate` (see `eval/bench_scale.py`).
 Timings are reported, never asserted: this machine is noisy.
 """
 
@@ -63,10 +68,22 @@ def main() -> int:
     p.add_argument("--embed-queries", type=int, default=100, help="questions embedded one at a time")
     p.add_argument("--embed-repeats", type=int, default=3)
     p.add_argument("--embed-out", type=Path, default=ROOT / "eval" / "reports" / "latest" / "embed.json")
+    p.add_argument("--sizes", default="1000,10000", help="scale: first N items of --corpus (a JSONL[.gz] file)")
+    p.add_argument("--crud-questions", type=Path, default=None, help="scale: CRUD dev questions (doc_ids)")
+    p.add_argument("--index-for", action="append", default=[], metavar="N=DIR",
+                   help="scale: reuse a finished index of the first N items")
+    p.add_argument("--build-log", action="append", default=[], metavar="N=FILE",
+                   help="scale: the `/usr/bin/time -v qa index` log of a reused index")
+    p.add_argument("--estimate", type=Path, default=None,
+                   help="scale: every stage but embedding on all of this JSONL[.gz]; embedding estimated")
+    p.add_argument("--scale-queries", type=int, default=100)
+    p.add_argument("--scale-repeats", type=int, default=3)
+    p.add_argument("--cold-repeats", type=int, default=3)
+    p.add_argument("--scale-out", type=Path, default=ROOT / "eval" / "reports" / "latest" / "scale.json")
     args = p.parse_args()
     sections = set(args.sections.split(","))
-    if not sections <= {"index", "embed"}:
-        p.error(f"--sections takes index and embed, got {args.sections!r}")
+    if not sections <= {"index", "embed", "scale"}:
+        p.error(f"--sections takes index, embed and scale, got {args.sections!r}")
     questions = [json.loads(line)["question"] for line in args.dataset.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
     if "index" in sections:
@@ -75,6 +92,10 @@ def main() -> int:
         from bench_embed import bench_embed
 
         bench_embed(args, questions)
+    if "scale" in sections:
+        from bench_scale import bench_scale
+
+        bench_scale(args)
     return 0
 
 

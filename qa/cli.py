@@ -124,10 +124,13 @@ def _settings(args: argparse.Namespace, writing: bool = False) -> Settings:
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.index.embed import load_embedder
     from qa.index.indexer import build_index
+    from qa.index.stages import summary as stage_summary
 
     settings = _settings(args, writing=True)
     _, report = build_index(settings, load_embedder(settings), rebuild=args.rebuild)
     print(f"index {settings.index_dir}: {report.summary()}")
+    if report.stages:
+        print(stage_summary(report.stages))
     return 0
 
 

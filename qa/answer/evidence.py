@@ -90,14 +90,12 @@ def _cosine(store: Store, paragraph_id: str, xq: np.ndarray) -> float:
 
 
 def _term_weights(q: Question, store: Store, config: ComposerConfig) -> dict[str, float]:
-    """IDF-like weights in [idf_floor, 1] over the indexed paragraphs (common words such as 工会 count less)."""
-    texts = [p.text for p in store.paragraphs.values()]
-    if not texts:
-        return {}
-    df = {t: sum(t in x for x in texts) for t in q.terms}
-    if not df:
-        return {}
+    """IDF-like weights in [idf_floor, 1] over the indexed paragraphs (common words such as 工会 count less); the
+    document frequencies come from the store's paragraph keyword index (`Store.doc_freq`), not a scan."""
     n = len(store.paragraphs)
+    if not n or not q.terms:
+        return {}
+    df = store.doc_freq(q.terms)
     top = math.log((n + 1) / config.idf_smoothing)
     return {t: config.idf_floor + (1 - config.idf_floor) * math.log((n + 1) / (k + config.idf_smoothing)) / top
             for t, k in df.items()}

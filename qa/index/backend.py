@@ -23,6 +23,7 @@ import numpy as np
 from qa.errors import IndexStateError
 from qa.index.bm25 import KeywordIndex, KeywordSpec
 from qa.index.dense import DenseIndex, DenseSpec
+from qa.index.stages import stage
 from qa.schema import Chunk, Paragraph, day_number
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,8 @@ def _milvus_build(backend: Backend, folder: Path, rows: Rows, spec: DenseSpec,
     with_text = backend.keyword == "milvus"
     milvus.create_collection(client, name, rows.dim, spec, keyword=with_text)
     n = len(rows.chunks)
-    milvus.insert_rows(client, name, (_milvus_row(i, rows, with_text) for i in range(n)), n, show_progress)
+    with stage("dense"):
+        milvus.insert_rows(client, name, (_milvus_row(i, rows, with_text) for i in range(n)), n, show_progress)
     dense = milvus.MilvusDense(client, name, n, rows.dim, spec)
     keyword = milvus.MilvusKeyword(client, name, n) if with_text else KeywordIndex(list(rows.texts), rows.keyword_spec)
     return dense, keyword, record

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.index.stages import stage
 from qa.index.tokens import SEGMENTATIONS, tokenize
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ class KeywordIndex:
         self.size = len(texts)
         self.bm25 = bm25s.BM25(k1=self.spec.k1, b=self.spec.b)
         if texts:
-            self.bm25.index([self._tokens(t) or ["<empty>"] for t in texts], show_progress=show_progress)
+            with stage("tokenise"):
+                tokens = [self._tokens(t) or ["<empty>"] for t in texts]
+            with stage("bm25"):
+                self.bm25.index(tokens, show_progress=show_progress)
 
     def __len__(self) -> int:
         return self.size
@@ -78,7 +82,8 @@ class KeywordIndex:
 
     def save(self, path: Path) -> None:
         path.mkdir(exist_ok=True)
-        self.bm25.save(str(path), show_progress=False)
+        if self.size:  # bm25s cannot save an empty index; `load` reads size 0 as one
+            self.bm25.save(str(path), show_progress=False)
         (path / "size.txt").write_text(str(self.size))
         (path / SPEC_FILE).write_text(json.dumps(self.spec.record()))
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.index.stages import stage
+
 if TYPE_CHECKING:
     import faiss
 
@@ -85,9 +87,10 @@ class DenseIndex:
         if xb.ndim != 2:
             raise ValueError(f"vectors must be a 2-d array, got shape {xb.shape}")
         self.spec = spec or choose_spec(len(xb))
-        self.index = _BUILDERS[self.spec.kind](xb.shape[1], self.spec)
-        if len(xb):
-            self.index.add(np.ascontiguousarray(xb, dtype=np.float32))
+        with stage("dense"):
+            self.index = _BUILDERS[self.spec.kind](xb.shape[1], self.spec)
+            if len(xb):
+                self.index.add(np.ascontiguousarray(xb, dtype=np.float32))
         self._set_search_params()
 
     @property

@@ -24,6 +24,8 @@ from qa.index.bm25 import KeywordIndex
 from qa.index.dense import DenseSpec, choose_spec
 from qa.index.embed import DEFAULT_VARIANT, E5_VARIANTS, Embedder, model_name
 from qa.index.lock import writer_lock
+from qa.index.stages import Stage, recording, stage
+from qa.index.stages import summary as stage_summary
 from qa.index.store import (
     FORMAT_VERSION,
     Manifest,
@@ -61,6 +63,7 @@ class IndexReport:
     counts: dict[str, int] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # one line per skipped file or JSONL line, saying why
     deleted: int = 0  # articles left out because they were deleted in the library
+    stages: tuple[Stage, ...] = ()  # wall time and memory per build stage (`qa.index.stages`), in order
 
     def summary(self) -> str:
         c = self.counts
@@ -69,6 +72,7 @@ class IndexReport:
                 f"reused {self.reused}; {self.seconds:.1f} s")
         if self.deleted:
             text += f"; {self.deleted} deleted articles left out"
+
         if self.problems:
             text += f"\nskipped ({len(self.problems)}):\n" + "\n".join(f"  {p}" for p in self.problems)
         return text
@@ -185,7 +189,11 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False,
         cleared = clear_debris(settings.index_dir)
         if cleared:
             log.warning("removed what an interrupted index run left in %s: %s", settings.index_dir, ", ".join(cleared))
-        return _build(settings, embedder, rebuild, articles)
+        with recording() as stages:
+            store, report = _build(settings, embedder, rebuild, articles)
+        report = replace(report, stages=tuple(stages.values()))
+        log.info("index %s: %s", settings.index_dir, stage_summary(report.stages))
+        return store, report
 
 
 def _build(settings: Settings, embedder: Embedder, rebuild: bool,
@@ -194,16 +202,19 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     problems: list[str] = []
     deleted = 0
     corpus_record = ("", "")
-    if articles is None:
-        files = corpus_files(settings.corpus_dir)
-        articles, problems, deleted = _read_corpus(settings.corpus_dir)
-        corpus_record = _corpus_record(settings.corpus_dir, settings.index_dir)
-    else:
-        files = {a.id: hashlib.sha256(repr(a).encode()).hexdigest() for a in articles}
-    old = None if rebuild else _load_previous(settings.index_dir)
+    with stage("load"):
+        if articles is None:
+            files = corpus_files(settings.corpus_dir)
+            articles, problems, deleted = _read_corpus(settings.corpus_dir)
+            corpus_record = _corpus_record(settings.corpus_dir, settings.index_dir)
+        else:
+            files = {a.id: hashlib.sha256(repr(a).encode()).hexdigest() for a in articles}
+    with stage("previous"):
+        old = None if rebuild else _load_previous(settings.index_dir)
     old_files = old.manifest.files if old else {}
-    chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)
-    keys = [chunk_key(embedder.model_id, c) for c in chunks]
+    with stage("chunk"):
+        chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)
+        keys = [chunk_key(embedder.model_id, c) for c in chunks]
     counts = {"articles": len(articles), "paragraphs": sum(len(a.paragraphs) for a in articles), "chunks": len(chunks)}
     spec = choose_spec(len(chunks), settings.dense_exact_max)
     keyword = {"chunks": settings.chunk_keyword.record(), "paragraphs": settings.paragraph_keyword.record()}
@@ -214,7 +225,8 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     if old is not None and _unchanged(old, manifest, articles, keys, backend, settings.index_dir):
         store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
     else:
-        vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
+        with stage("embed"):
+            vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
         store = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec)
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),

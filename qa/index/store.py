@@ -35,7 +35,9 @@ from qa.errors import IndexStateError
 from qa.index.backend import Shape, discard_folder, kind_of, read_record
 from qa.index.bm25 import KeywordIndex
 from qa.index.dense import FLAT, DenseSpec
+from qa.index.docfreq import DocFreq, ScanFreq
 from qa.index.embed import recorded_name
+from qa.index.stages import stage
 from qa.schema import Article, Chunk, Paragraph, SearchFilter, day_number
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,15 @@ class Store:
         return (np.array([day_number(p.date) for p in rows], np.int64),
                 np.array([p.source for p in rows], dtype=object))
 
+    @cached_property
+    def doc_freq(self) -> DocFreq | ScanFreq:
+        """Paragraph document frequency of terms (`qa.index.docfreq`): from the paragraph keyword index, or by a
+        memoised scan in builds without one."""
+        texts = [p.text for p in self.paragraphs.values()]
+        if self.paragraph_keyword is not None and self.paragraph_keyword.size == len(texts):
+            return DocFreq(self.paragraph_keyword, texts)
+        return ScanFreq(texts)
+
     @property
     def model_id(self) -> str:
         """The embedding model's id (older indexes: the model name they recorded)."""
@@ -166,7 +177,8 @@ def save_store(store: Store, tmp: Path) -> Path:
     previous = _live_name(index_dir)
     name = tmp.name.removeprefix(".tmp-")
     try:
-        _write_build(store, tmp)
+        with stage("save"):
+            _write_build(store, tmp)
         final = index_dir / name
         tmp.rename(final)
         pointer_tmp = index_dir / f".{POINTER}.tmp"

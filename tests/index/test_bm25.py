@@ -51,3 +51,11 @@ def test_an_index_saved_without_spec_reads_as_search_mode(tmp_path):
     (tmp_path / SPEC_FILE).unlink()
     assert KeywordIndex.load(tmp_path).spec == KeywordSpec()
     assert json.loads(json.dumps(KeywordSpec().record())) == {"segmentation": "search", "k1": 1.5, "b": 0.75}
+
+
+def test_an_empty_index_saves_and_loads(tmp_path):
+    from qa.index.bm25 import KeywordIndex
+
+    KeywordIndex([]).save(tmp_path / "bm25")
+    loaded = KeywordIndex.load(tmp_path / "bm25")
+    assert len(loaded) == 0 and loaded.search("工会", 5)[1].size == 0

@@ -280,3 +280,29 @@ def test_a_build_from_before_the_paragraph_index_gets_it_on_the_next_run_without
     store, report = build_index(tiny_settings, emb)
     assert store.paragraph_keyword is not None and report.embedded == 0 and emb.passages == first
     assert load_store(tiny_settings.index_dir).paragraph_keyword is not None
+
+
+def test_the_report_times_each_build_stage(backend_settings, capsys):
+    _, report = build_index(backend_settings, HashingEmbedder())
+    names = [s.name for s in report.stages]
+    assert names[:3] == ["load", "previous", "chunk"]
+    for name in ("embed", "tokenise", "bm25", "dense", "save"):
+        assert name in names
+    assert all(s.seconds >= 0 and s.peak_mb > 0 for s in report.stages)
+    assert sum(s.seconds for s in report.stages) <= report.seconds + 0.01
+    _, again = build_index(backend_settings, HashingEmbedder())  # nothing to write: no embed or save
+    assert [s.name for s in again.stages] == ["load", "previous", "chunk"]
+
+
+def test_stages_outside_a_recording_record_nothing():
+    from qa.index.stages import recording, stage, summary
+
+    with stage("embed"):
+        pass
+    with recording() as stages:
+        with stage("bm25"):
+            pass
+        with stage("bm25"):
+            pass
+    assert list(stages) == ["bm25"]
+    assert summary(tuple(stages.values())).startswith("stages: bm25 0.0 s; peak RSS ")
