@@ -31,13 +31,11 @@ import gzip
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -213,44 +211,20 @@ def cold_ask(index: Path, question: str, repeats: int) -> dict:
 
 
 def cold_ui(index: Path, repeats: int, timeout: float = 600.0) -> dict:
-    """Seconds from starting `python app.py --index DIR` until its port answers HTTP (median)."""
+    """Seconds from starting `python app.py --index DIR` until its port answers HTTP (median); started as the load
+    test starts it (`loadtest.app_process`)."""
+    from loadtest import app_process
+
+    from qa.settings import Settings
+
     walls, loads = [], []
     for _ in range(repeats):
-        port = _free_port()
         loads.append(round(os.getloadavg()[0], 2))
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port),
-                                     "--feedback", str(Path(tmp) / "feedback.jsonl")],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
-            try:
-                while not _answers(port):
-                    if proc.poll() is not None or time.perf_counter() - t0 > timeout:
-                        raise RuntimeError(f"the UI did not answer on port {port} (exit {proc.poll()})")
-                    time.sleep(0.2)
+            with app_process(Settings(index_dir=index), Path(tmp), timeout):
                 walls.append(time.perf_counter() - t0)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
     return {"median_s": round(statistics.median(walls), 2), "runs_s": [round(w, 2) for w in walls], "loads": loads}
-
-
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env() -> dict[str, str]:
