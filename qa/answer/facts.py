@@ -191,7 +191,7 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     m = _ASK.search(q.norm)
     if not m:
         return ""
-    before, after = q.norm[: m.start()].rstrip(_STOP), q.norm[m.end() :].strip(_STOP)
+    before, after = _sides(q.norm, m)
     left = _longest(before, text, tail=True)
     start = text.find(left) + len(left) if left else -1
     rest = text[max(start, 0) :]
@@ -219,7 +219,7 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
     m = _ASK.search(q.norm)
     if not m:
         return 0.0
-    before, after = q.norm[: m.start()].rstrip(_STOP), q.norm[m.end() :].strip(_STOP)
+    before, after = _sides(q.norm, m)
     room = min(len(before), 12) + min(len(after), 12)
     if room < 2:
         return 0.0
@@ -227,10 +227,15 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
     start = text.find(left) + len(left) if left else 0
     right = _longest(after, text[start:], tail=False)
     if left and right and not 0 < text.find(right, start) - start <= cfg.max_aligned_chars:
-        right = ""  # both sides found but no room for an answer between them: count the longer side only
-        left = left if len(left) >= len(_longest(after, text, tail=False)) else ""
-        right = "" if left else _longest(after, text, tail=False)
+        # both sides found but no room for an answer between them: count the longer side only
+        anywhere = _longest(after, text, tail=False)
+        left, right = (left, "") if len(left) >= len(anywhere) else ("", anywhere)
     return (len(left) + len(right)) / room
+
+
+def _sides(question: str, ask: re.Match[str]) -> tuple[str, str]:
+    """The question's words before and after its question word `ask`, without the punctuation next to it."""
+    return question[: ask.start()].rstrip(_STOP), question[ask.end() :].strip(_STOP)
 
 
 def _head_noun(words: str) -> str:

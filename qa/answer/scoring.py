@@ -94,17 +94,7 @@ def presence(q: Question, term: str, text: str, cfg: ComposerConfig, focus: bool
 def _only_deputy(term: str, text: str) -> bool:
     """`term` is a role word (主席, 书记 …) and every time `text` has it, it is a deputy's (副主席): the question asks
     for someone else."""
-    if not ROLE_WORD.fullmatch(term) or term not in text:
-        return False
-    return all(text[max(0, i - 1) : i] == "副" for i in _positions(term, text))
-
-
-def _positions(term: str, text: str) -> list[int]:
-    out, i = [], text.find(term)
-    while i >= 0:
-        out.append(i)
-        i = text.find(term, i + 1)
-    return out
+    return bool(ROLE_WORD.fullmatch(term)) and term in text and not re.search(rf"(?<!副){re.escape(term)}", text)
 
 
 @lru_cache(maxsize=4096)
