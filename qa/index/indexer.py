@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from qa.errors import CorpusError, IndexStateError, QAError
 from qa.index.backend import KINDS, Backend, Rows, choose_backend, recorded_backend
@@ -48,6 +49,7 @@ from qa.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
+CACHE_BLOCK = 4096  # chunks embedded between commits to the vector cache: a killed build loses at most this many
 
 
 @dataclass(frozen=True)
@@ -299,18 +301,23 @@ def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: 
         cache = dict(zip(old.chunk_keys, old.vectors, strict=True))
     with VectorCache(settings.index_dir / CACHE_NAME) as stored:
         cache.update(stored.get([k for k in keys if k not in cache], embedder.dim))
-        missing = [i for i, k in enumerate(keys) if k not in cache]
+        missing = list(dict.fromkeys(k for k in keys if k not in cache))
         log.info("embedding %d new chunks (%d cached) with %s", len(missing), len(chunks) - len(missing),
                  embedder.name)
-        fresh = embedder.embed_passages([passage_text(chunks[i]) for i in missing],
-                                        show_progress=settings.show_progress)
+        wanted = set(missing)
+        texts = {k: passage_text(chunks[i]) for i, k in enumerate(keys) if k in wanted}
+        missing.sort(key=lambda k: -len(texts[k]))  # longest first across blocks too: batches pad little
+        with tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not settings.show_progress) as bar:
+            for start in range(0, len(missing), CACHE_BLOCK):
+                block = missing[start : start + CACHE_BLOCK]
+                fresh = embedder.embed_passages([texts[k] for k in block])
+                stored.put(zip(block, fresh, strict=True))  # committed: a killed build resumes from here
+                cache.update(zip(block, fresh, strict=True))
+                bar.update(len(block))
+                crash_point("mid-embedding")
         crash_point("after-embedding")
-        vectors = np.zeros((len(chunks), embedder.dim), np.float32)
-        for row, i in enumerate(missing):
-            vectors[i] = fresh[row]
-        for i, k in enumerate(keys):
-            if k in cache:
-                vectors[i] = cache[k]
+        vectors = np.stack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, embedder.dim),
+                                                                                           np.float32)
         stored.put(zip(keys, vectors, strict=True))
     return vectors, len(missing)
 

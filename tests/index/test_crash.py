@@ -73,6 +73,18 @@ def test_kill_before_the_swap_keeps_the_old_index_and_the_next_run_recovers(tiny
     assert store.manifest.counts["articles"] == 3 and "jiangbei.jsonl" in store.manifest.files
 
 
+def test_a_build_killed_while_embedding_resumes_without_embedding_again(tiny_settings):
+    """Vectors reach the cache block by block, so the next run embeds only what the killed one had not."""
+    build_index(tiny_settings, HashingEmbedder())
+    add_article(tiny_settings)
+    proc = qa_index(tiny_settings, {CRASH_ENV: "mid-embedding"})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert load_store(tiny_settings.index_dir).manifest.counts["articles"] == 2
+    _, report = build_index(tiny_settings, HashingEmbedder())
+    assert report.embedded == 0 and report.reused > 0
+    assert load_store(tiny_settings.index_dir).manifest.counts["articles"] == 3
+
+
 def test_kill_after_the_swap_leaves_the_new_index_live(tiny_settings):
     build_index(tiny_settings, HashingEmbedder())
     add_article(tiny_settings)
