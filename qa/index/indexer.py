@@ -1,7 +1,10 @@
 """Build or update the index from a corpus directory, re-embedding only chunks whose text is new.
 
 Every chunk's vector is cached under a hash of (model id, context, text) in the index's embedding cache
-(`qa.index.vectorcache`), so after an added, edited or removed file, and after `--rebuild`, only new text is embedded.
+(`qa.index.vectorcache`), so after an added, edited or removed file, and after `--rebuild`, only new text is embedded;
+keyword tokens likewise (`qa.index.tokencache`), so only new text is segmented. The new build links the previous
+build's segments of unchanged files instead of writing them (`qa.index.store`; not after `--rebuild`, which trusts
+no file of the old build).
 Articles deleted in the library (`qa.ingest.catalog` tombstones) are left out. A build holds the index's writer lock
 (`qa.index.lock`) and records the corpus directory it read, which `settle` and `index_status` then go by: an index is
 only ever compared with, and rebuilt from, its own corpus.

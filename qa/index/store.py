@@ -1,18 +1,30 @@
 """The persistent index: paragraphs, chunks, vectors, the dense and BM25 search structures, and a versioned manifest.
 
 Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
-`manifest.json`, `backend.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss`,
-`bm25/` (over chunks) and `bm25-paragraphs/` (over whole paragraphs with their titles; builds before it have none).
-With the Milvus backend a collection of the build's own holds the chunks' vectors and metadata instead of
-`dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/` (`qa.index.backend`); the paragraph index
-stays local. A new build is written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic
-rename of `CURRENT`, so a
-writer killed at any point leaves the old index loadable and readers never see a half-written build. The previous
-build is kept beside the live one (the last two), and the next writer clears what a killed one left
-(`clear_debris`), a Milvus collection included. The manifest records the corpus directory, the model and the backend
-an index was built with, so commands that only read an index never confuse it with another corpus. `load_store` is
-the exact inverse of `save_store` and checks the format version. Writers hold `qa.index.lock.writer_lock`; this
-module does not take it.
+`manifest.json`, `backend.json`, `segments.json` and `segments/<sha256>/` (the row data: `articles.json`,
+`paragraphs.jsonl`, `chunks.jsonl` with each chunk's embedding cache key and `vectors.npy`, for up to 1,000
+consecutive articles of one source file; `qa.index.segments`), `bm25/` (over chunks), `bm25-paragraphs/` (over whole
+paragraphs with their titles; builds before it have none) and, for an HNSW index only, `dense.faiss` (a flat index is
+made again from the vectors when loaded). Beside the builds: the embedding and token caches (`embeddings.sqlite`,
+`tokens.sqlite`) and the writer lock. With the Milvus backend a collection of the build's own holds the chunks'
+vectors and metadata instead of `dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/`
+(`qa.index.backend`); the paragraph index stays local.
+
+Writing stays incremental: a segment is named by a hash of its contents and never changed once written, so a new
+build hard-links every segment the build it was made from holds under the same name and writes only the segments of
+new or changed files (`Saved` counts the bytes written and linked); keyword texts already segmented come from the
+token cache. What every build writes whole is what depends on all rows: the BM25 score matrices (bm25s stores
+idf-weighted scores, and each idf and the average length move when the archive grows), the HNSW graph, the segment
+list and the manifest. Builds of format 1 (all rows in one set of files at the build's top, `dense.faiss` always)
+still load; the next `qa index` writes the index in segments.
+
+A new build is written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic rename of
+`CURRENT`, so a writer killed at any point leaves the old index loadable and readers never see a half-written build.
+The previous build is kept beside the live one (the last two); removing an older one only drops its links to the
+segments a newer build shares. The next writer clears what a killed one left (`clear_debris`), a Milvus collection
+included. The manifest records the corpus directory, the model and the backend an index was built with, so commands
+that only read an index never confuse it with another corpus. `load_store` is the exact inverse of `save_store` and
+checks the format version. Writers hold `qa.index.lock.writer_lock`; this module does not take it.
 """
 
 from __future__ import annotations
