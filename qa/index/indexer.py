@@ -237,21 +237,21 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
                         model_id=embedder.model_id, dense=spec.record(), keyword=keyword)
     backend = settings.backend.located(settings.index_dir)
-    saved = Saved(old.path, 0, 0) if old is not None else None
+    embedded = tokenised = written = linked = 0
     if old is not None and _unchanged(old, manifest, articles, keys, backend, settings.index_dir):
-        store, embedded, tokenised = old, 0, 0  # nothing to write: the live build stays, and the one before it
+        store = old  # nothing to write: the live build stays, and so does the one before it
     else:
         with stage("embed"):
             vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
         link_from = old.path if old is not None else None
         store, saved, tokenised = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec, link_from)
+        written, linked = saved.written, saved.linked
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),
         changed=tuple(sorted(f for f in files if f in old_files and files[f] != old_files[f])),
         removed=tuple(sorted(set(old_files) - set(files))),
         embedded=embedded, reused=len(chunks) - embedded, seconds=time.perf_counter() - start, counts=counts,
-        problems=tuple(problems), deleted=deleted, tokenised=tokenised,
-        written=saved.written if saved else 0, linked=saved.linked if saved else 0)
+        problems=tuple(problems), deleted=deleted, tokenised=tokenised, written=written, linked=linked)
     log.debug("index %s: %s", settings.index_dir, report.summary())
     return store, report
 
