@@ -31,7 +31,7 @@ FILES = ("articles.json", "paragraphs.jsonl", "chunks.jsonl", "vectors.npy")
 
 
 @dataclass(frozen=True)
-class Rows:
+class RowData:
     """The row data of an index or of one segment: articles with their paragraphs, chunks, their keys and vectors
     (row i of `vectors` is chunk i)."""
 
@@ -49,7 +49,7 @@ class Written:
     linked: int = 0
 
 
-def split(rows: Rows, max_articles: int = SEGMENT_ARTICLES) -> Iterator[Rows]:
+def split(rows: RowData, max_articles: int = SEGMENT_ARTICLES) -> Iterator[RowData]:
     """`rows` in segments: runs of at most `max_articles` consecutive articles of the same file, each with its
     chunks (chunks follow their articles' order)."""
     article_of = {p.id: a.id for a in rows.articles for p in a.paragraphs}
@@ -62,14 +62,14 @@ def split(rows: Rows, max_articles: int = SEGMENT_ARTICLES) -> Iterator[Rows]:
             end = start
             while end < len(rows.chunks) and article_of[rows.chunks[end].paragraph_id] in ids:
                 end += 1
-            yield Rows(part, rows.chunks[start:end], rows.keys[start:end], rows.vectors[start:end])
+            yield RowData(part, rows.chunks[start:end], rows.keys[start:end], rows.vectors[start:end])
             start = end
     if start != len(rows.chunks):
         raise ValueError(f"chunks out of their articles' order at row {start}")
 
 
-def encode(rows: Rows) -> dict[str, bytes]:
-    """A segment's files (the vectors as raw float32 rows: `_save_vectors` writes them as .npy)."""
+def encode(rows: RowData) -> dict[str, bytes]:
+    """A segment's files (the vectors as raw float32 rows, for the name: `save_vectors` writes them as .npy)."""
     articles = [{k: v for k, v in asdict(a).items() if k != "paragraphs"} for a in rows.articles]
     return {"articles.json": json.dumps(articles, ensure_ascii=False, indent=1).encode(),
             "paragraphs.jsonl": _jsonl(asdict(p) for a in rows.articles for p in a.paragraphs),
@@ -85,7 +85,7 @@ def segment_name(files: dict[str, bytes], dim: int) -> str:
     return digest.hexdigest()[:32]
 
 
-def write_segments(rows: Rows, folder: Path, link_from: Path | None,
+def write_segments(rows: RowData, folder: Path, link_from: Path | None,
                    save_vectors: Callable[[Path, np.ndarray], None]) -> Written:
     """Write `rows` as segments into the build `folder`, linking those that `link_from` (the previous build's
     folder; None: none) holds already, and list them in `segments.json`. `save_vectors` writes a new segment's
@@ -130,7 +130,7 @@ def _link(source: Path, target: Path) -> int | None:
     return size
 
 
-def read_segments(folder: Path, mmap: bool) -> Rows:
+def read_segments(folder: Path, mmap: bool) -> RowData:
     """The rows of a build of segments (`write_segments`'s inverse); vectors memory-mapped when `mmap`."""
     listing = json.loads((folder / SEGMENT_LIST).read_text(encoding="utf-8"))
     parts = [read_rows(folder / SEGMENTS / s["name"], mmap) for s in listing["segments"]]
@@ -143,11 +143,11 @@ def read_segments(folder: Path, mmap: bool) -> Rows:
     vectors = [p.vectors for p in parts]
     stacked = (np.zeros((0, dim), np.float32) if not vectors else vectors[0] if len(vectors) == 1
                else RowStack(vectors) if mmap else np.concatenate(vectors))
-    return Rows([a for p in parts for a in p.articles], [c for p in parts for c in p.chunks],
+    return RowData([a for p in parts for a in p.articles], [c for p in parts for c in p.chunks],
                 [k for p in parts for k in p.keys], stacked)
 
 
-def read_rows(folder: Path, mmap: bool) -> Rows:
+def read_rows(folder: Path, mmap: bool) -> RowData:
     """The rows of one segment folder, or of a build of format 1 (the same files at its top)."""
     paragraphs: dict[str, list[Paragraph]] = {}
     for row in _read_jsonl(folder / "paragraphs.jsonl"):
@@ -157,7 +157,7 @@ def read_rows(folder: Path, mmap: bool) -> Rows:
     rows = _read_jsonl(folder / "chunks.jsonl")
     keys = [row.pop("key") for row in rows]
     vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
-    return Rows(articles, [Chunk(**row) for row in rows], keys, vectors)
+    return RowData(articles, [Chunk(**row) for row in rows], keys, vectors)
 
 
 class RowStack:

@@ -49,7 +49,7 @@ from qa.index.bm25 import KeywordIndex
 from qa.index.dense import FLAT, DenseSpec
 from qa.index.docfreq import DocFreq, ScanFreq
 from qa.index.embed import recorded_name
-from qa.index.segments import Rows, Written, read_rows, read_segments, write_segments
+from qa.index.segments import RowData, Written, read_rows, read_segments, write_segments
 from qa.index.stages import stage
 from qa.schema import Article, Chunk, SearchFilter, day_number
 
@@ -252,7 +252,7 @@ def clear_debris(index_dir: Path) -> list[str]:
 
 
 def _write_build(store: Store, folder: Path, link_from: Path | None) -> Written:
-    rows = Rows(store.articles, store.chunks, store.chunk_keys, store.vectors)
+    rows = RowData(store.articles, store.chunks, store.chunk_keys, store.vectors)
     shared = write_segments(rows, folder, link_from, _write_vectors)
     crash_point("after-segments")
     if DenseSpec.from_record(store.manifest.dense).kind != "flat":  # a flat index is made again from the vectors

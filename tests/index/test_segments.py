@@ -12,7 +12,7 @@ from conftest import ARTICLES, write_corpus
 from qa.api import QA
 from qa.index.embed import HashingEmbedder
 from qa.index.indexer import build_index
-from qa.index.segments import SEGMENT_LIST, SEGMENTS, Rows, RowStack, read_segments, split, write_segments
+from qa.index.segments import SEGMENT_LIST, SEGMENTS, RowData, RowStack, read_segments, split, write_segments
 from qa.index.store import current_build, load_store
 from qa.schema import Article, Chunk, Paragraph
 
@@ -21,15 +21,16 @@ QUESTIONS = ["沙坪坝区建了多少个工会驿站？", "巫山县建立了�
 NEW = {"id": "jb", "title": "江北区总工会打造职工服务自选超市", "text": "江北区总工会推出职工服务项目104个。"}
 
 
-def rows_of(files: dict[str, int]) -> Rows:
-    """Rows of `n` one-paragraph, two-chunk articles per file name."""
+def rows_of(files: dict[str, int]) -> RowData:
+    """RowData of `n` one-paragraph, two-chunk articles per file name."""
     articles, chunks = [], []
     for file, n in files.items():
         for i in range(n):
             aid = f"{file}-{i}"
             articles.append(Article(aid, "题", (Paragraph(f"{aid}#p1", aid, 1, "正文", "题"),), file=file))
             chunks += [Chunk(f"{aid}#p1#c{j}", f"{aid}#p1", "正文", "题") for j in (1, 2)]
-    return Rows(articles, chunks, [c.id for c in chunks], np.arange(len(chunks) * 4, dtype=np.float32).reshape(-1, 4))
+    vectors = np.arange(len(chunks) * 4, dtype=np.float32).reshape(-1, 4)
+    return RowData(articles, chunks, [c.id for c in chunks], vectors)
 
 
 def segment_inodes(folder) -> dict[str, int]:
