@@ -21,7 +21,8 @@ the same name with `.md`. Timings are reported, never asserted.
     python eval/bench_scale.py --incremental INDEX_COPY CORPUS_COPY NEW_ITEMS.jsonl OUT.json
 
 adds a file of new items to a copy of an index's corpus and re-indexes the copied index from it (`incremental`):
-what is embedded, how long it takes, and which files of the new build differ from the old one's.
+what is embedded and tokenised, how long it takes, which files of the new build are the old one's hard-linked and
+how many bytes it wrote.
 """
 
 from __future__ import annotations
@@ -363,14 +364,16 @@ def markdown(result: dict) -> str:
 def incremental(index: Path, corpus: Path, new_items: Path, out: Path) -> dict:
     """Add `new_items` (a JSONL file) to `corpus` (a copy of the index's corpus: the file is copied into it) and run
     `qa index --corpus CORPUS` on `index` (a copy too: `cp -a`): the report
-    line (embedded N, reused M), wall time and peak RSS (`/usr/bin/time -v`), and per file of the new build folder
-    its bytes and whether it equals the old build's (`rewritten unchanged`) or not."""
+    line (embedded N, reused M, tokenised T texts, wrote W, linked L), wall time and peak RSS (`/usr/bin/time -v`),
+    and per file of the new build folder its bytes, whether it is the old build's file hard-linked (`linked`: the
+    same inode) and whether its content equals the old build's file of that path (`same_content`); the totals
+    written and linked, and what the token and embedding caches grew by."""
     import hashlib
     import shutil
 
     old = index / (index / "CURRENT").read_text().strip()
-    cache = index / "embeddings.sqlite"
-    cache_before = cache.stat().st_size if cache.exists() else 0
+    caches = {name: index / name for name in ("embeddings.sqlite", "tokens.sqlite")}
+    caches_before = {name: path.stat().st_size if path.exists() else 0 for name, path in caches.items()}
     shutil.copy(new_items, corpus / new_items.name)
     t0 = time.perf_counter()
     run = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "qa", "index", "--index", str(index),
@@ -386,16 +389,21 @@ def incremental(index: Path, corpus: Path, new_items: Path, out: Path) -> dict:
     for f in sorted(p for p in new.rglob("*") if p.is_file()):
         rel = f.relative_to(new)
         before = old / rel
+        linked = before.is_file() and before.stat().st_ino == f.stat().st_ino
         files.append({"file": rel.as_posix(), "bytes": f.stat().st_size,
-                      "old_bytes": before.stat().st_size if before.is_file() else None,
-                      "same_content": digest(f) == digest(before)})
+                      "old_bytes": before.stat().st_size if before.is_file() else None, "linked": linked,
+                      "same_content": linked or digest(f) == digest(before)})
     log = run.stdout + run.stderr
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", log)
     result = {"index": str(index), "new_items": str(new_items), "wall_s": round(wall, 1),
               "peak_rss_mb": round(int(rss.group(1)) / 1024, 1) if rss else None,
               "report": [line for line in run.stdout.splitlines() if line.strip()],
-              "build_bytes": sum(f["bytes"] for f in files), "files": files,
-              "embeddings_sqlite_bytes_added": (cache.stat().st_size if cache.exists() else 0) - cache_before}
+              "build_bytes": sum(f["bytes"] for f in files),
+              "build_bytes_written": sum(f["bytes"] for f in files if not f["linked"]),
+              "build_bytes_linked": sum(f["bytes"] for f in files if f["linked"]), "files": files}
+    for name, path in caches.items():
+        grown = (path.stat().st_size if path.exists() else 0) - caches_before[name]
+        result[name.replace(".", "_") + "_bytes_added"] = grown
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return result

@@ -21,14 +21,15 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexStateError
-from qa.index.bm25 import KeywordIndex, KeywordSpec
+from qa.index.bm25 import KeywordIndex, KeywordSpec, Tokenized
 from qa.index.dense import DenseIndex, DenseSpec
-from qa.index.stages import stage
+from qa.index.stages import recording, stage
 from qa.schema import Chunk, Paragraph, day_number
 
 log = logging.getLogger(__name__)
 
 RECORD = "backend.json"  # in every build folder (and in a half-written one): where its search structures live
+DENSE_FILE = "dense.faiss"  # a faiss build's HNSW index (and a flat one in builds of format 1)
 DEFAULT_COLLECTION = "union_qa"
 LITE_FILE = "milvus.db"  # the Milvus Lite database inside the index directory when no --milvus-uri is given
 KEYWORDS = ("bm25s", "milvus")  # the keyword side: the local bm25s index, or Milvus' BM25 full-text search
@@ -85,13 +86,19 @@ def recorded_backend(record: dict[str, Any], index_dir: Path) -> Backend:
 @dataclass(frozen=True)
 class Rows:
     """What a backend indexes, row i being chunk i: the chunks, their paragraphs (date, source), the vectors, the
-    keyword texts and how a local keyword index segments and scores them."""
+    keyword texts, how a local keyword index segments and scores them, and where it takes their tokens from (a
+    token cache; None: it segments them)."""
 
     chunks: Sequence[Chunk]
     paragraphs: Mapping[str, Paragraph]
     vectors: np.ndarray
     texts: Sequence[str]
     keyword_spec: KeywordSpec = KeywordSpec()
+    tokenized: Tokenized | None = None
+
+    def keyword_index(self) -> KeywordIndex:
+        """A local keyword index over the texts."""
+        return KeywordIndex(list(self.texts), self.keyword_spec, tokenized=self.tokenized)
 
     @property
     def dim(self) -> int:
@@ -100,7 +107,8 @@ class Rows:
 
 @dataclass(frozen=True)
 class Shape:
-    """What a recorded build's structures hold: its dense index kind, rows and dimension (from the manifest)."""
+    """What a recorded build's structures hold: its dense index kind, rows and dimension (from the manifest). A
+    flat faiss index is not stored: it is made again from the build's vectors."""
 
     spec: DenseSpec
     rows: int
@@ -112,18 +120,25 @@ class Kind:
     """One backend's operations (see the module docstring)."""
 
     build: Callable[[Backend, Path, Rows, DenseSpec, bool], tuple[Any, Any, dict[str, Any]]]
-    load: Callable[[Path, dict[str, Any], Path, Shape], tuple[Any, Any]]
+    load: Callable[[Path, dict[str, Any], Path, Shape, np.ndarray], tuple[Any, Any]]
     publish: Callable[[dict[str, Any], Path], None]
     discard: Callable[[dict[str, Any], Path], None]
 
 
 def _faiss_build(backend: Backend, folder: Path, rows: Rows, spec: DenseSpec,
                  show_progress: bool) -> tuple[Any, Any, dict[str, Any]]:
-    return DenseIndex(rows.vectors, spec), KeywordIndex(list(rows.texts), rows.keyword_spec), {"kind": "faiss"}
+    return DenseIndex(rows.vectors, spec), rows.keyword_index(), {"kind": "faiss"}
 
 
-def _faiss_load(folder: Path, record: dict[str, Any], index_dir: Path, shape: Shape) -> tuple[Any, Any]:
-    return DenseIndex.load(folder / "dense.faiss", shape.spec), KeywordIndex.load(folder / "bm25")
+def _faiss_load(folder: Path, record: dict[str, Any], index_dir: Path, shape: Shape,
+                vectors: np.ndarray) -> tuple[Any, Any]:
+    path = folder / DENSE_FILE
+    if shape.spec.kind == "flat" and not path.exists():  # a flat index is its vectors: added again, not stored
+        with recording():  # part of loading, not the build's "dense" stage
+            dense = DenseIndex(vectors, shape.spec)
+    else:
+        dense = DenseIndex.load(path, shape.spec)
+    return dense, KeywordIndex.load(folder / "bm25")
 
 
 def _milvus_build(backend: Backend, folder: Path, rows: Rows, spec: DenseSpec,
@@ -144,7 +159,7 @@ def _milvus_build(backend: Backend, folder: Path, rows: Rows, spec: DenseSpec,
     with stage("dense"):
         milvus.insert_rows(client, name, (_milvus_row(i, rows, with_text) for i in range(n)), n, show_progress)
     dense = milvus.MilvusDense(client, name, n, rows.dim, spec)
-    keyword = milvus.MilvusKeyword(client, name, n) if with_text else KeywordIndex(list(rows.texts), rows.keyword_spec)
+    keyword = milvus.MilvusKeyword(client, name, n) if with_text else rows.keyword_index()
     return dense, keyword, record
 
 
@@ -158,7 +173,8 @@ def _milvus_row(i: int, rows: Rows, with_text: bool) -> dict[str, Any]:
     return row | {"text": keyword_text(rows.texts[i])} if with_text else row
 
 
-def _milvus_load(folder: Path, record: dict[str, Any], index_dir: Path, shape: Shape) -> tuple[Any, Any]:
+def _milvus_load(folder: Path, record: dict[str, Any], index_dir: Path, shape: Shape,
+                 vectors: np.ndarray) -> tuple[Any, Any]:
     from qa.index import milvus
 
     backend = recorded_backend(record, index_dir)

@@ -8,6 +8,7 @@ the search-mode default.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from qa.index.store import Scope
 
 SPEC_FILE = "spec.json"
+Tokenized = Callable[[Sequence[str], str], list[list[str]]]  # (texts, segmentation) -> one token list per text
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,10 @@ class KeywordSpec:
 class KeywordIndex:
     """BM25 over token lists; row i is text i as given (a chunk or a paragraph of the store)."""
 
-    def __init__(self, texts: list[str], spec: KeywordSpec | None = None, show_progress: bool = False) -> None:
+    def __init__(self, texts: list[str], spec: KeywordSpec | None = None, show_progress: bool = False,
+                 tokenized: Tokenized | None = None) -> None:
+        """Index `texts`; `tokenized(texts, segmentation)` gives their token lists where a caller keeps them (the
+        index's `qa.index.tokencache.TokenCache`), else each text is segmented here."""
         import bm25s
 
         self.spec = spec or KeywordSpec()
@@ -56,7 +61,8 @@ class KeywordIndex:
         self.bm25 = bm25s.BM25(k1=self.spec.k1, b=self.spec.b)
         if texts:
             with stage("tokenise"):
-                tokens = [self._tokens(t) or ["<empty>"] for t in texts]
+                lists = tokenized(texts, self.spec.segmentation) if tokenized else [self._tokens(t) for t in texts]
+                tokens = [t or ["<empty>"] for t in lists]
             with stage("bm25"):
                 self.bm25.index(tokens, show_progress=show_progress)
 

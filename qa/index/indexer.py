@@ -1,7 +1,10 @@
 """Build or update the index from a corpus directory, re-embedding only chunks whose text is new.
 
 Every chunk's vector is cached under a hash of (model id, context, text) in the index's embedding cache
-(`qa.index.vectorcache`), so after an added, edited or removed file, and after `--rebuild`, only new text is embedded.
+(`qa.index.vectorcache`), so after an added, edited or removed file, and after `--rebuild`, only new text is embedded;
+keyword tokens likewise (`qa.index.tokencache`), so only new text is segmented. The new build links the previous
+build's segments of unchanged files instead of writing them (`qa.index.store`; not after `--rebuild`, which trusts
+no file of the old build).
 Articles deleted in the library (`qa.ingest.catalog` tombstones) are left out. A build holds the index's writer lock
 (`qa.index.lock`) and records the corpus directory it read, which `settle` and `index_status` then go by: an index is
 only ever compared with, and rebuilt from, its own corpus.
@@ -30,6 +33,7 @@ from qa.index.stages import summary as stage_summary
 from qa.index.store import (
     FORMAT_VERSION,
     Manifest,
+    Saved,
     Store,
     clear_debris,
     crash_point,
@@ -40,6 +44,7 @@ from qa.index.store import (
     recorded_corpus,
     save_store,
 )
+from qa.index.tokencache import TOKENS_NAME, TokenCache
 from qa.index.vectorcache import CACHE_NAME, VectorCache
 from qa.ingest.catalog import read_tombstones, text_key, tombstones_path, without_deleted
 from qa.ingest.chunk import chunk_paragraphs
@@ -66,18 +71,26 @@ class IndexReport:
     problems: tuple[str, ...] = ()  # one line per skipped file or JSONL line, saying why
     deleted: int = 0  # articles left out because they were deleted in the library
     stages: tuple[Stage, ...] = ()  # wall time and memory per build stage (`qa.index.stages`), in order
+    tokenised: int = 0  # keyword texts segmented with jieba (the others came from the token cache)
+    written: int = 0  # bytes of the new build written
+    linked: int = 0  # bytes of the new build hard-linked from the previous one (unchanged segments)
 
     def summary(self) -> str:
         c = self.counts
         text = (f"{c.get('articles', 0)} articles, {c.get('paragraphs', 0)} paragraphs, {c.get('chunks', 0)} chunks; "
                 f"files +{len(self.added)} ~{len(self.changed)} -{len(self.removed)}; embedded {self.embedded} chunks, "
-                f"reused {self.reused}; {self.seconds:.1f} s")
+                f"reused {self.reused}; tokenised {self.tokenised} texts; wrote {_mb(self.written)}, linked "
+                f"{_mb(self.linked)}; {self.seconds:.1f} s")
         if self.deleted:
             text += f"; {self.deleted} deleted articles left out"
 
         if self.problems:
             text += f"\nskipped ({len(self.problems)}):\n" + "\n".join(f"  {p}" for p in self.problems)
         return text
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
 
 
 def corpus_files(corpus_dir: Path) -> dict[str, str]:
@@ -224,45 +237,54 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
                         time.strftime("%Y-%m-%dT%H:%M:%S"), counts, *corpus_record,
                         model_id=embedder.model_id, dense=spec.record(), keyword=keyword)
     backend = settings.backend.located(settings.index_dir)
+    embedded = tokenised = written = linked = 0
     if old is not None and _unchanged(old, manifest, articles, keys, backend, settings.index_dir):
-        store, embedded = old, 0  # nothing to write: the live build stays, and so does the one before it
+        store = old  # nothing to write: the live build stays, and so does the one before it
     else:
         with stage("embed"):
             vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
-        store = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec)
+        link_from = old.path if old is not None else None
+        store, saved, tokenised = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec, link_from)
+        written, linked = saved.written, saved.linked
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),
         changed=tuple(sorted(f for f in files if f in old_files and files[f] != old_files[f])),
         removed=tuple(sorted(set(old_files) - set(files))),
         embedded=embedded, reused=len(chunks) - embedded, seconds=time.perf_counter() - start, counts=counts,
-        problems=tuple(problems), deleted=deleted)
+        problems=tuple(problems), deleted=deleted, tokenised=tokenised, written=written, linked=linked)
     log.debug("index %s: %s", settings.index_dir, report.summary())
     return store, report
 
 
 def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: list[Article], chunks: list[Chunk],
-          keys: list[str], vectors: np.ndarray, spec: DenseSpec) -> Store:
-    """Build the search structures in a new build folder with `backend` and make the build live."""
+          keys: list[str], vectors: np.ndarray, spec: DenseSpec, link_from: Path | None) -> tuple[Store, Saved, int]:
+    """Build the search structures in a new build folder with `backend` and make the build live, linking the
+    segments the build `link_from` holds already. Keyword texts are segmented only where the token cache does not
+    know them. Returns the store, what was saved and how many texts were segmented."""
     tmp = new_build(settings.index_dir, manifest.corpus_fingerprint)
     try:
-        paragraphs = {p.id: p for a in articles for p in a.paragraphs}
-        rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks], settings.chunk_keyword)
-        dense, keyword, record = KINDS[backend.kind].build(backend, tmp, rows, spec, settings.show_progress)
-        by_paragraph = KeywordIndex([f"{p.title} {p.text}" for p in paragraphs.values()], settings.paragraph_keyword)
+        with TokenCache(settings.index_dir / TOKENS_NAME) as tokens:
+            paragraphs = {p.id: p for a in articles for p in a.paragraphs}
+            rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks], settings.chunk_keyword,
+                        tokens.tokens)
+            dense, keyword, record = KINDS[backend.kind].build(backend, tmp, rows, spec, settings.show_progress)
+            by_paragraph = KeywordIndex([f"{p.title} {p.text}" for p in paragraphs.values()],
+                                        settings.paragraph_keyword, tokenized=tokens.tokens)
         store = Store(replace(manifest, backend=record), articles, chunks, keys, vectors, dense, keyword,
                       paragraph_keyword=by_paragraph)
     except BaseException:
         discard_build(tmp)
         raise
-    store.path = save_store(store, tmp)
-    return store
+    saved = save_store(store, tmp, link_from)
+    store.path = saved.path
+    return store, saved, tokens.segmented
 
 
 def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str], backend: Backend,
                index_dir: Path) -> bool:
-    """The old build already holds exactly what a new one would (same files, corpus, model, backend, search
-    structures, articles, chunks); a build from before the paragraph keyword index is not."""
-    same = ("corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense", "keyword")
+    """The old build already holds exactly what a new one would (same format, files, corpus, model, backend, search
+    structures, articles, chunks); a build of an older format, or from before the paragraph keyword index, is not."""
+    same = ("format_version", "corpus_fingerprint", "model", "model_id", "dim", "corpus_dir", "dense", "keyword")
     return (all(getattr(old.manifest, f) == getattr(new, f) for f in same)
             and recorded_backend(old.manifest.backend, index_dir) == backend
             and old.chunk_keys == keys and old.articles == articles)

@@ -1,18 +1,30 @@
 """The persistent index: paragraphs, chunks, vectors, the dense and BM25 search structures, and a versioned manifest.
 
 Layout of an index directory: `CURRENT` names the live build folder `build-<time>-<hash>/`, which holds
-`manifest.json`, `backend.json`, `articles.json`, `paragraphs.jsonl`, `chunks.jsonl`, `vectors.npy`, `dense.faiss`,
-`bm25/` (over chunks) and `bm25-paragraphs/` (over whole paragraphs with their titles; builds before it have none).
-With the Milvus backend a collection of the build's own holds the chunks' vectors and metadata instead of
-`dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/` (`qa.index.backend`); the paragraph index
-stays local. A new build is written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic
-rename of `CURRENT`, so a
-writer killed at any point leaves the old index loadable and readers never see a half-written build. The previous
-build is kept beside the live one (the last two), and the next writer clears what a killed one left
-(`clear_debris`), a Milvus collection included. The manifest records the corpus directory, the model and the backend
-an index was built with, so commands that only read an index never confuse it with another corpus. `load_store` is
-the exact inverse of `save_store` and checks the format version. Writers hold `qa.index.lock.writer_lock`; this
-module does not take it.
+`manifest.json`, `backend.json`, `segments.json` and `segments/<sha256>/` (the row data: `articles.json`,
+`paragraphs.jsonl`, `chunks.jsonl` with each chunk's embedding cache key and `vectors.npy`, for up to 1,000
+consecutive articles of one source file; `qa.index.segments`), `bm25/` (over chunks), `bm25-paragraphs/` (over whole
+paragraphs with their titles; builds before it have none) and, for an HNSW index only, `dense.faiss` (a flat index is
+made again from the vectors when loaded). Beside the builds: the embedding and token caches (`embeddings.sqlite`,
+`tokens.sqlite`) and the writer lock. With the Milvus backend a collection of the build's own holds the chunks'
+vectors and metadata instead of `dense.faiss`, and with Milvus' BM25 also their text instead of `bm25/`
+(`qa.index.backend`); the paragraph index stays local.
+
+Writing stays incremental: a segment is named by a hash of its contents and never changed once written, so a new
+build hard-links every segment the build it was made from holds under the same name and writes only the segments of
+new or changed files (`Saved` counts the bytes written and linked); keyword texts already segmented come from the
+token cache. What every build writes whole is what depends on all rows: the BM25 score matrices (bm25s stores
+idf-weighted scores, and each idf and the average length move when the archive grows), the HNSW graph, the segment
+list and the manifest. Builds of format 1 (all rows in one set of files at the build's top, `dense.faiss` always)
+still load; the next `qa index` writes the index in segments.
+
+A new build is written to a hidden `.tmp-…` folder (`new_build`), renamed, and made live by an atomic rename of
+`CURRENT`, so a writer killed at any point leaves the old index loadable and readers never see a half-written build.
+The previous build is kept beside the live one (the last two); removing an older one only drops its links to the
+segments a newer build shares. The next writer clears what a killed one left (`clear_debris`), a Milvus collection
+included. The manifest records the corpus directory, the model and the backend an index was built with, so commands
+that only read an index never confuse it with another corpus. `load_store` is the exact inverse of `save_store` and
+checks the format version. Writers hold `qa.index.lock.writer_lock`; this module does not take it.
 """
 
 from __future__ import annotations
@@ -32,17 +44,19 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexStateError
-from qa.index.backend import Shape, discard_folder, kind_of, read_record
+from qa.index.backend import DENSE_FILE, Shape, discard_folder, kind_of, read_record
 from qa.index.bm25 import KeywordIndex
 from qa.index.dense import FLAT, DenseSpec
 from qa.index.docfreq import DocFreq, ScanFreq
 from qa.index.embed import recorded_name
+from qa.index.segments import RowData, Written, read_rows, read_segments, write_segments
 from qa.index.stages import stage
-from qa.schema import Article, Chunk, Paragraph, SearchFilter, day_number
+from qa.schema import Article, Chunk, SearchFilter, day_number
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: row data in segments (`qa.index.segments`), no dense.faiss for a flat index
+READS = (1, 2)  # format 1: the rows in one set of files at the build's top, and dense.faiss always
 POINTER = "CURRENT"
 PARAGRAPH_BM25 = "bm25-paragraphs"  # the paragraph keyword index's folder in a build
 CRASH_ENV = "UNION_QA_CRASH_AT"  # tests only: the writer kills itself (SIGKILL) at the named step of save_store
@@ -170,15 +184,26 @@ def discard_build(tmp: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def save_store(store: Store, tmp: Path) -> Path:
+@dataclass(frozen=True)
+class Saved:
+    """Where `save_store` put a build, and how many bytes it wrote and linked from the previous build."""
+
+    path: Path
+    written: int
+    linked: int
+
+
+def save_store(store: Store, tmp: Path, link_from: Path | None = None) -> Saved:
     """Write `store` into its build folder `tmp` (from `new_build`) and switch `CURRENT` to it atomically; on an
-    error the folder is discarded and the live build stays."""
+    error the folder is discarded and the live build stays. Segments that the build folder `link_from` holds already
+    are hard-linked from it (`qa.index.segments`); the caller passes the build it loaded, none to write all."""
     index_dir = tmp.parent
     previous = _live_name(index_dir)
     name = tmp.name.removeprefix(".tmp-")
     try:
         with stage("save"):
-            _write_build(store, tmp)
+            shared = _write_build(store, tmp, link_from)
+            written = _folder_bytes(tmp) - shared.linked
         final = index_dir / name
         tmp.rename(final)
         pointer_tmp = index_dir / f".{POINTER}.tmp"
@@ -196,7 +221,7 @@ def save_store(store: Store, tmp: Path) -> Path:
     crash_point("after-pointer-swap")
     _publish(store.manifest.backend, index_dir)
     _remove_old_builds(index_dir, keep={name, previous})
-    return final
+    return Saved(final, written, shared.linked)
 
 
 def _publish(record: dict, index_dir: Path) -> None:
@@ -226,13 +251,12 @@ def clear_debris(index_dir: Path) -> list[str]:
     return removed
 
 
-def _write_build(store: Store, folder: Path) -> None:
-    _write_json(folder / "articles.json", [_article_row(a) for a in store.articles])
-    _write_jsonl(folder / "paragraphs.jsonl", [asdict(p) for a in store.articles for p in a.paragraphs])
-    keyed = zip(store.chunks, store.chunk_keys, strict=True)
-    _write_jsonl(folder / "chunks.jsonl", [asdict(c) | {"key": k} for c, k in keyed])
-    _write_vectors(folder / "vectors.npy", store.vectors)
-    store.dense.save(folder / "dense.faiss")
+def _write_build(store: Store, folder: Path, link_from: Path | None) -> Written:
+    rows = RowData(store.articles, store.chunks, store.chunk_keys, store.vectors)
+    shared = write_segments(rows, folder, link_from, _write_vectors)
+    crash_point("after-segments")
+    if DenseSpec.from_record(store.manifest.dense).kind != "flat":  # a flat index is made again from the vectors
+        store.dense.save(folder / DENSE_FILE)
     store.keyword.save(folder / "bm25")
     if store.paragraph_keyword is not None:
         store.paragraph_keyword.save(folder / PARAGRAPH_BM25)
@@ -240,6 +264,7 @@ def _write_build(store: Store, folder: Path) -> None:
         _write_json(folder / "backend.json", store.manifest.backend)
     crash_point("before-manifest")
     _write_json(folder / "manifest.json", asdict(store.manifest))  # written last: a build without it is incomplete
+    return shared
 
 
 def _write_vectors(path: Path, vectors: np.ndarray) -> None:
@@ -275,19 +300,12 @@ def load_store(index_dir: Path) -> Store:
 
 
 def _read_build(folder: Path, manifest: Manifest) -> Store:
-    paragraphs: dict[str, list[Paragraph]] = {}
-    for row in _read_jsonl(folder / "paragraphs.jsonl"):
-        paragraphs.setdefault(row["article_id"], []).append(Paragraph(**row))
-    articles = [Article(**row, paragraphs=tuple(paragraphs.get(row["id"], ())))
-                for row in json.loads((folder / "articles.json").read_text(encoding="utf-8"))]
-    rows = _read_jsonl(folder / "chunks.jsonl")
-    keys = [row.pop("key") for row in rows]
-    chunks = [Chunk(**row) for row in rows]
-    # with Milvus searching, the composer reads only the rows of the paragraphs it weighs: map the file, don't load it
-    mmap = "r" if manifest.backend.get("kind") == "milvus" else None
-    vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode=mmap)
+    # with Milvus searching, the composer reads only the rows of the paragraphs it weighs: map the files, don't load
+    mmap = manifest.backend.get("kind") == "milvus"
+    rows = read_rows(folder, mmap) if manifest.format_version == 1 else read_segments(folder, mmap)
+    articles, chunks, keys, vectors = list(rows.articles), list(rows.chunks), list(rows.keys), rows.vectors
     shape = Shape(DenseSpec.from_record(manifest.dense), len(chunks), manifest.dim)
-    dense, keyword = kind_of(manifest.backend).load(folder, manifest.backend, folder.parent, shape)
+    dense, keyword = kind_of(manifest.backend).load(folder, manifest.backend, folder.parent, shape, vectors)
     if not (len(chunks) == len(vectors) == len(dense) == len(keyword)):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors, {len(dense)} dense and "
                          f"{len(keyword)} keyword rows")
@@ -324,9 +342,9 @@ def load_manifest(folder: Path, index_dir: Path) -> Manifest:
     except (OSError, ValueError, TypeError) as exc:
         raise IndexStateError(
             f"the index at {index_dir} is incomplete or corrupted ({exc}): run `qa index --rebuild`") from exc
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in READS:
         raise IndexStateError(f"the index at {index_dir} has format {manifest.format_version}, this version reads "
-                              f"{FORMAT_VERSION}: run `qa index --rebuild`")
+                              f"{', '.join(map(str, READS))}: run `qa index --rebuild`")
     model = recorded_name(manifest.model)
     if model != manifest.model:  # recorded before the default model's variants had names of their own
         manifest = replace(manifest, model=model, model_id=manifest.model_id or manifest.model)
@@ -366,19 +384,9 @@ def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
             discard_build(old)
 
 
-def _article_row(article: Article) -> dict:
-    row = asdict(article)
-    del row["paragraphs"]
-    return row
-
-
 def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

@@ -57,7 +57,8 @@ def add_article(settings) -> None:
                                                         encoding="utf-8")
 
 
-@pytest.mark.parametrize("step", ["after-embedding", "mid-vectors", "before-manifest", "before-pointer-swap"])
+@pytest.mark.parametrize("step", ["after-embedding", "mid-vectors", "after-segments", "before-manifest",
+                                  "before-pointer-swap"])
 def test_kill_before_the_swap_keeps_the_old_index_and_the_next_run_recovers(tiny_settings, step):
     build_index(tiny_settings, HashingEmbedder())
     old_manifest, old_answers = load_store(tiny_settings.index_dir).manifest, answers(tiny_settings)

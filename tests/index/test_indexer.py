@@ -82,7 +82,7 @@ def test_missing_index_says_what_to_do(tmp_path):
 
 def test_corrupted_index_gives_clear_error(tiny_settings):
     store, _ = build_index(tiny_settings, HashingEmbedder())
-    (store.path / "vectors.npy").write_bytes(b"not numpy")
+    next((store.path / "segments").rglob("vectors.npy")).write_bytes(b"not numpy")
     with pytest.raises(IndexStateError, match="rebuild"):
         load_store(tiny_settings.index_dir)
     (store.path / "manifest.json").write_text("{", encoding="utf-8")
@@ -107,7 +107,7 @@ def test_crash_during_build_leaves_old_index_usable(tiny_settings, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qa.index.dense.DenseIndex.save", boom)
+    monkeypatch.setattr("qa.index.bm25.KeywordIndex.save", boom)
     with pytest.raises(OSError):
         build_index(tiny_settings, HashingEmbedder())
     survivor = load_store(tiny_settings.index_dir)
