@@ -105,6 +105,7 @@ PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{cues('place_end')})")  # 重
 EVENT_VERBS = cues("event_verb")  # 举行, 召开 …: an event at a venue
 VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{EVENT_VERBS})")  # 在重庆市工人文化宫举行
 VENUE_VERB = re.compile(rf"(?:{cues('event_adverb')})?(?:{EVENT_VERBS})$")  # the verb ending a venue phrase
+LEAD_VERB = re.compile(rf"(?:{cues('lead_verb')})[，,：:]?$")  # 预告显示，: the clause's content is the next one
 
 # --- the English glossary ----------------------------------------------------------------------------------------
 _EN_PLACE_ROWS = read_pairs("en_places.tsv")

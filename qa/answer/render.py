@@ -13,6 +13,7 @@ from qa.answer.facts import BULLET, DATE
 from qa.answer.forms import form_score, length_cap, short_answer
 from qa.answer.scoring import CLAUSE_END, Candidate, coverage
 from qa.index.tokens import normalize
+from qa.lexicon import LEAD_VERB
 from qa.query.kinds import Form
 from qa.query.question import Question
 from qa.schema import Answer, Citation, Hit
@@ -67,11 +68,12 @@ def trim(q: Question, sentence: str, limit: int, cfg: ComposerConfig) -> str:
     body = BULLET.sub("", sentence).strip()
     if len(body) <= limit:
         return re.sub(r"[，,；;：:]$", "。", body)
-    clauses = [c for c in CLAUSE_END.split(body) if c]
+    clauses = _clauses(body)
     norm = [normalize(c) for c in clauses]
-    fact_scores = [(form_score(q, c, cfg), coverage(q, c, "", {}, cfg), -i) for i, c in enumerate(norm)]
-    fact = max(range(len(clauses)), key=lambda i: fact_scores[i])
+    fact = _fact_clause(q, norm, cfg)
     keep = {fact}
+    if LEAD_VERB.search(norm[fact]) and fact + 1 < len(clauses):  # 预告显示，[亏损12亿元]: what it shows
+        keep.add(fact + 1)
     if q.form is Form.LIST and fact + 1 < len(clauses) and norm[fact + 1].count("、"):
         keep.add(fact + 1)
     missing = {t for t in (*q.terms, *(f for e in q.entities for f in e.forms)) if t not in norm[fact]}
@@ -90,6 +92,28 @@ def trim(q: Question, sentence: str, limit: int, cfg: ComposerConfig) -> str:
         out += ("……" if last is not None and i != last + 1 else "") + clauses[i]
         last = i
     return re.sub(r"[，,；;：:]$", "", out) + ("" if re.search(r"[。！？!?…”]$", out) else "。")
+
+
+def _clauses(text: str) -> list[str]:
+    """`text` cut after each ，；： outside quotation marks (主题为“通用智能，人机共生”，… keeps its quote whole)."""
+    out: list[str] = []
+    for piece in (c for c in CLAUSE_END.split(text) if c):
+        if out and out[-1].count("“") > out[-1].count("”"):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
+
+
+def _fact_clause(q: Question, norm: list[str], cfg: ComposerConfig) -> int:
+    """The clause holding the sentence's short answer (the 15.7% of 智慧家庭业务收入…，同比增长15.7%) when one clause
+    holds it, else the clause with the best (form score, coverage), the first on ties."""
+    short = short_answer(q, "".join(norm), cfg)
+    holding = [i for i, c in enumerate(norm) if short and short in c]
+    if holding:
+        return holding[0]
+    scores = [(form_score(q, c, cfg), coverage(q, c, "", {}, cfg), -i) for i, c in enumerate(norm)]
+    return max(range(len(norm)), key=lambda i: scores[i])
 
 
 def unsupported_numbers(text: str, paragraph_text: str) -> list[str]:
