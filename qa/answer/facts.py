@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 
 from qa.answer.config import ComposerConfig
-from qa.lexicon import NUMERAL_CHARS, ORDINAL_NUMERALS, ORG_SUFFIX, QUESTION_WORD, UNITS, VENUE, VENUE_VERB
+from qa.lexicon import (
+    NUMERAL_CHARS,
+    ORDINAL_NUMERALS,
+    ORG_SUFFIX,
+    QUESTION_WORD,
+    SLOT_PREPOSITION,
+    UNITS,
+    VENUE,
+    VENUE_VERB,
+)
 from qa.query.question import Question
 
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
@@ -187,7 +196,8 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The words of `text` that fill the question's asking slot: the question is cut at its question word (什么,
     哪个, 谁 …) into the words before and after it; the longest tail of the one and head of the other found in the
     sentence bound the answer (…由[光荣和ω-force]合作开发…). With one side found, the answer runs from it to the
-    clause's end (or start). "" when neither side is in the sentence or the gap is empty or too long."""
+    clause's end (or start, or the question's preposition: 在哪里 → 在[…]). "" when neither side is in the sentence
+    or the gap is empty or too long."""
     m = _ASK.search(q.norm)
     if not m:
         return ""
@@ -200,7 +210,7 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     if start < 0 and end < 0:
         return ""
     if start < 0:
-        start = max((text.rfind(ch, 0, end) for ch in _STOP), default=-1) + 1
+        start = _left_bound(before, text, end)
     if end < 0:
         end = min((i for i in (text.find(ch, start) for ch in _STOP) if i >= 0), default=len(text))
     elif m.group(0).endswith(("什么", "哪些", "哪个")) and after.startswith(right):  # (right found unskipped)
@@ -209,6 +219,16 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
             end += len(head)
     span = _FILLER.sub("", text[start:end].strip(_STOP)).strip(_STOP)
     return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
+
+
+def _left_bound(before: str, text: str, end: int) -> int:
+    """Where the slot starts when the question's words before it are not in the sentence: after the question's
+    preposition (在 of 在哪里) when the sentence writes it in the clause (将在[首尔…]持刀行凶), else after the clause
+    break before `end`."""
+    start = max((text.rfind(ch, 0, end) for ch in _STOP), default=-1) + 1
+    prep = SLOT_PREPOSITION.search(before)
+    at = text.rfind(prep.group(0), start, end) if prep else -1
+    return at + len(prep.group(0)) if prep and at >= 0 else start
 
 
 def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
