@@ -188,8 +188,10 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 _ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部本首年天里儿条项类]?|谁|何(?:时|地|处|人)?|多少|几)")
+_ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所位部本首条项类])$")  # the noun after it: the answer's kind
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
 _STOP = "，,。；;：:！？!?（）()“”\"、 "
+_CLAUSE = "，,。；;：:！？!?"
 
 
 def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -213,8 +215,8 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         start = _left_bound(before, text, end)
     if end < 0:
         end = min((i for i in (text.find(ch, start) for ch in _STOP) if i >= 0), default=len(text))
-    elif m.group(0).endswith(("什么", "哪些", "哪个")) and after.startswith(right):  # (right found unskipped)
-        head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击)
+    elif _ASKS_KIND.search(m.group(0)) and after.startswith(right):  # (right found unskipped)
+        head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击, …专科学校)
         if head and text.startswith(head, end):
             end += len(head)
     span = _FILLER.sub("", text[start:end].strip(_STOP)).strip(_STOP)
@@ -226,8 +228,9 @@ def _left_bound(before: str, text: str, end: int) -> int:
     preposition (在 of 在哪里) when the sentence writes it in the clause (将在[首尔…]持刀行凶), else after the clause
     break before `end`."""
     start = max((text.rfind(ch, 0, end) for ch in _STOP), default=-1) + 1
+    clause = max((text.rfind(ch, 0, end) for ch in _CLAUSE), default=-1) + 1  # (a quote does not end a clause)
     prep = SLOT_PREPOSITION.search(before)
-    at = text.rfind(prep.group(0), start, end) if prep else -1
+    at = text.rfind(prep.group(0), clause, end) if prep else -1
     return at + len(prep.group(0)) if prep and at >= 0 else start
 
 

@@ -48,10 +48,19 @@ def words_at(text: str) -> list[tuple[int, str, str]]:
     return out
 
 
+def in_question(q: Question, name: str) -> bool:
+    """The question already holds the name, perhaps written otherwise: it is in the question, or only suffixes
+    (市, 区 …) are left of it without the question's entities (北京市丰台 for 北京丰台区)."""
+    rest = name
+    for form in sorted((f for e in q.entities for f in e.forms), key=len, reverse=True):
+        rest = rest.replace(form, "")
+    return name in q.norm or all(ch in "".join(_SUFFIXES) for ch in rest)
+
+
 def nearest(q: Question, text: str, found: list[Found]) -> str:
     """The name nearest (in characters, on average) to the question's terms and entities that `text` holds; the
-    first one when it holds none of them; "" for no names. Names the question holds are skipped."""
-    found = [(i, n) for i, n in found if n not in q.norm]
+    first one when it holds none of them; "" for no names. Names the question holds (`in_question`) are skipped."""
+    found = [(i, n) for i, n in found if not in_question(q, n)]
     words = [w for w in (*q.terms, *(f for e in q.entities for f in e.forms)) if len(w) >= 2]
     spots = [(m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), text)]
 
@@ -134,11 +143,11 @@ def _byline(text: str, start: int) -> bool:
 def person_names(text: str) -> list[Found]:
     """The personal names of `text`: after a title (参谋长哈勒维), written with · (马尔钦·普日达奇), or Chinese names
     jieba tags nr (李全民); bylines (记者陈杰) and words that never name anyone (NOT_ENTITIES) are left out."""
-    found = [(m.start(1), _titled(m.group(1))) for m in _TITLED.finditer(text) if _looks_named(m.group(1))]
+    found = [(m.start(1), _trimmed(m.group(1))) for m in _TITLED.finditer(text) if _looks_named(m.group(1))]
     taken = {i for s, n in found for i in range(s, s + len(n))}
     for m in _DOTTED.finditer(text):
         start = _dotted_start(text, m.start(), m.group(0).index("·"))
-        name = text[start : m.end()]
+        name = _trimmed(text[start : m.end()])
         if start not in taken and not re.match(ORG_SUFFIX, text[m.end() :]) and text[start - 1 : start] != "“":
             found.append((start, name))
             taken.update(range(start, m.end()))
@@ -148,11 +157,18 @@ def person_names(text: str) -> list[Found]:
     return sorted((s, n) for s, n in found if not _byline(text, s))
 
 
-def _titled(words: str) -> str:
-    """The name of the words after a title: a Chinese name jieba reads at their start (队长王明带队 → 王明), else
-    all of them (哈勒维, 戈尔丹·格尔利奇·拉德曼)."""
-    first = pos_words(words)[0][0]
-    return first if "·" not in words and is_person_name(first) else words
+def _trimmed(words: str) -> str:
+    """A name read up to a boundary: a Chinese name jieba reads at its start (王明带队 → 王明, 张国清代表 → 张国清),
+    else cut before its first verb or function word of two or more characters (奇亚尼拒绝 → 奇亚尼; one-character
+    pieces stay: 哈勒+维)."""
+    kept, pieces = "", pos_words(words)
+    if "·" not in words and is_person_name(pieces[0][0]):
+        return pieces[0][0]
+    for word, flag in pieces:
+        if kept and len(word) >= 2 and flag[0] in "vpcdurmt":
+            break
+        kept += word
+    return kept
 
 
 def _dotted_start(text: str, start: int, dot: int) -> int:

@@ -73,3 +73,8 @@ def test_who_is_answered_by_the_person_nearest_the_questions_words():
 def test_who_is_answered_by_a_body_when_the_sentence_names_no_one():
     q = analyze_question("谁决定对尼日尔实施军事干预？")
     assert person_answer(q, "报道指出,西共体在紧急峰会后宣布将对尼日尔实施军事干预。", CFG) == "西共体"
+
+
+def test_a_place_the_question_names_in_another_form_is_not_the_answer():
+    q = analyze_question("北京丰台区总工会在哪里办了讲座？")
+    assert place_answer(q, "北京市丰台区总工会日前办了讲座。", CFG) == ""
