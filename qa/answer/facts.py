@@ -188,7 +188,8 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 _ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部本首年天里儿条项类]?|谁|何(?:时|地|处|人)?|多少|几)")
-_ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所位部本首条项类])$")  # the noun after it: the answer's kind
+# the noun after these question words is the answer's kind (什么袭击, 哪所学校); not after 哪位: a name has no role
+_ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首条项类])$")
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
 _STOP = "，,。；;：:！？!?（）()“”\"、 "
 _CLAUSE = "，,。；;：:！？!?"
