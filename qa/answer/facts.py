@@ -1,9 +1,10 @@
-"""The facts in a sentence — quantities, dates, organisations, venues — and the bare fact that answers a question.
+"""The facts in a sentence — quantities, dates, titles, quoted names, the words filling the question's slot — and
+the bare fact that answers a question.
 
-One extractor per kind of fact (`quantity_answer`, `date_answer`, `org_answer`, `person_answer`, `venue_answer`,
-`quoted_answer`) takes the normalised sentence; `qa.answer.forms` says which one each question form uses, and
-`short_answer` there gives `174个`, `2023年6月`, `江西省总工会` or "". The patterns and the asked-term tests here are
-shared with the sentence scoring in qa/answer/scoring.py.
+One extractor per kind of fact (`quantity_answer`, `date_answer`, `title_answer`, `quoted_answer`; places, people
+and organisations are read in qa/answer/names.py) takes the normalised sentence; `qa.answer.forms` says which one
+each question form uses, and `short_answer` there gives `174个`, `2023年6月`, `江西省总工会` or "". The patterns and
+the asked-term tests here are shared with the sentence scoring in qa/answer/scoring.py.
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ from qa.lexicon import (
     NUMERAL_CHARS,
     ORDINAL_NUMERALS,
     ORG_SUFFIX,
-    QUESTION_WORD,
     SLOT_PREPOSITION,
     UNITS,
-    VENUE,
-    VENUE_VERB,
 )
 from qa.query.question import Question
 
@@ -60,20 +58,6 @@ def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     return max(dates, key=len) if dates else ""
 
 
-def person_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """The first personal name the question does not already contain."""
-    from qa.query.question import is_person_name, pos_words
-
-    names = [w for w, flag in pos_words(text) if flag == "nr" and is_person_name(w) and w not in q.norm]
-    return names[0] if names else ""
-
-
-def venue_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """Where the event took place (在重庆市工人文化宫举行 → 重庆市工人文化宫), else a quoted name."""
-    m = VENUE.search(text)
-    return VENUE_VERB.sub("", m.group(0)[1:]) if m else quoted_answer(q, text, cfg)
-
-
 def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The first 《title》 the question does not already name, with its brackets."""
     titles = [t for t in TITLE.findall(text) if t not in q.norm]
@@ -91,37 +75,6 @@ def quoted_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
               and (not q.focus or focus_share(q, text[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
                    > 0)]
     return quoted[0] if len(quoted) == 1 else ""
-
-
-def org_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """The first organisation named in `text` that the question does not name: its words from the first place or
-    name word to the organisation word (此次大会由江西省总工会主办 → 江西省总工会)."""
-    from qa.query.question import pos_words
-
-    names = []
-    for m in ORG.finditer(text):
-        words = pos_words(m.group(0))
-        start = next((i for i, (_, flag) in enumerate(words) if flag in ("ns", "nt", "nz", "nr", "j")), None)
-        if start is None:  # a generic body (各设区市总工会): the words after the last function word
-            start = max((i + 1 for i, (_, flag) in enumerate(words) if flag[0] in "pcrdumqv"), default=0)
-        name = "".join(w for w, _ in words[start:])
-        name = re.sub(rf"等(?:{ORG_SUFFIX})$", "", name)
-        if len(name) >= 2 and name not in q.norm:
-            names.append((text.find(name, m.start()), name))
-    # the one right before a word the question asks with (由谁承办 → …产业系统工会共同承办): Chinese puts the doer first
-    asked = [t for t in q.terms if q.norm.find(t) > _question_word_at(q.norm) >= 0 and t in text]
-    spots = [text.find(t) for t in asked]
-
-    def gap(item: tuple[int, str]) -> int:
-        end = item[0] + len(item[1])
-        return min((s - end if end <= s else 100 + item[0] - s for s in spots), default=0)
-
-    return min(names, key=gap)[1] if names else ""
-
-
-def _question_word_at(norm: str) -> int:
-    m = QUESTION_WORD.search(norm)
-    return m.start() if m else -1
 
 
 def _proximity(q: Question, text: str, start: int, end: int, cfg: ComposerConfig) -> float:
