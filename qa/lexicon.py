@@ -83,6 +83,8 @@ ORDINAL_NUMERALS = "".join(_written(v) for v in range(1, 11))  # 一…十: the 
 PROVINCES = frozenset(read_words("provinces.txt"))
 NOT_ENTITIES = frozenset(read_words("not_entities.txt"))  # tagged as names by jieba, never a particular one
 SURNAMES = frozenset(read_words("surnames.txt"))
+COUNTRIES = frozenset(read_words("countries.txt"))  # 日本, 乌克兰: the places a 哪个国家 question asks for
+PLACE_KINDS = read_pairs("place_kinds.tsv")  # (asked word, suffix): 城市 → 市, 省份 → 省, 国家 → 国
 PLACE_ALIASES = read_pairs("place_aliases.tsv")  # (alias, standard name): 山城 → 重庆, 粤省 → 广东
 SYNONYMS = read_pairs("synonyms.tsv")  # (abbreviation, full form): 市总 → 市总工会
 # Suffixes: each use reads its own rows of one file (the files say why the lists differ).
@@ -106,6 +108,18 @@ EVENT_VERBS = cues("event_verb")  # 举行, 召开 …: an event at a venue
 VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{EVENT_VERBS})")  # 在重庆市工人文化宫举行
 VENUE_VERB = re.compile(rf"(?:{cues('event_adverb')})?(?:{EVENT_VERBS})$")  # the verb ending a venue phrase
 LEAD_VERB = re.compile(rf"(?:{cues('lead_verb')})[，,：:]?$")  # 预告显示，: the clause's content is the next one
+
+SLOT_PREPOSITION = re.compile(f"(?:{cues('slot_preposition')})$")  # 在 of 在哪里: bounds the slot's left side
+
+
+def name_cues(cue: str) -> str:
+    """The words of one cue of name_cues.tsv as a regex alternation, in file order."""
+    return "|".join(word for word, kind in read_pairs("name_cues.tsv") if kind == cue)
+
+
+NAME_TITLE = name_cues("title")  # 参谋长, 总干事 …: a name follows
+NAME_END = name_cues("end")  # 在, 表示 …: ends the name before it
+BYLINE = name_cues("byline")  # 记者, 通讯员 …: the names after it are the reporters''
 
 # --- the English glossary ----------------------------------------------------------------------------------------
 _EN_PLACE_ROWS = read_pairs("en_places.tsv")

@@ -1,9 +1,10 @@
-"""The facts in a sentence — quantities, dates, organisations, venues — and the bare fact that answers a question.
+"""The facts in a sentence — quantities, dates, titles, quoted names, the words filling the question's slot — and
+the bare fact that answers a question.
 
-One extractor per kind of fact (`quantity_answer`, `date_answer`, `org_answer`, `person_answer`, `venue_answer`,
-`quoted_answer`) takes the normalised sentence; `qa.answer.forms` says which one each question form uses, and
-`short_answer` there gives `174个`, `2023年6月`, `江西省总工会` or "". The patterns and the asked-term tests here are
-shared with the sentence scoring in qa/answer/scoring.py.
+One extractor per kind of fact (`quantity_answer`, `date_answer`, `title_answer`, `quoted_answer`; places, people
+and organisations are read in qa/answer/names.py) takes the normalised sentence; `qa.answer.forms` says which one
+each question form uses, and `short_answer` there gives `174个`, `2023年6月`, `江西省总工会` or "". The patterns and
+the asked-term tests here are shared with the sentence scoring in qa/answer/scoring.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from __future__ import annotations
 import re
 
 from qa.answer.config import ComposerConfig
-from qa.lexicon import NUMERAL_CHARS, ORDINAL_NUMERALS, ORG_SUFFIX, QUESTION_WORD, UNITS, VENUE, VENUE_VERB
+from qa.lexicon import (
+    NUMERAL_CHARS,
+    ORDINAL_NUMERALS,
+    ORG_SUFFIX,
+    SLOT_PREPOSITION,
+    UNITS,
+)
 from qa.query.question import Question
 
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
@@ -51,20 +58,6 @@ def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     return max(dates, key=len) if dates else ""
 
 
-def person_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """The first personal name the question does not already contain."""
-    from qa.query.question import is_person_name, pos_words
-
-    names = [w for w, flag in pos_words(text) if flag == "nr" and is_person_name(w) and w not in q.norm]
-    return names[0] if names else ""
-
-
-def venue_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """Where the event took place (在重庆市工人文化宫举行 → 重庆市工人文化宫), else a quoted name."""
-    m = VENUE.search(text)
-    return VENUE_VERB.sub("", m.group(0)[1:]) if m else quoted_answer(q, text, cfg)
-
-
 def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The first 《title》 the question does not already name, with its brackets."""
     titles = [t for t in TITLE.findall(text) if t not in q.norm]
@@ -82,37 +75,6 @@ def quoted_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
               and (not q.focus or focus_share(q, text[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
                    > 0)]
     return quoted[0] if len(quoted) == 1 else ""
-
-
-def org_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """The first organisation named in `text` that the question does not name: its words from the first place or
-    name word to the organisation word (此次大会由江西省总工会主办 → 江西省总工会)."""
-    from qa.query.question import pos_words
-
-    names = []
-    for m in ORG.finditer(text):
-        words = pos_words(m.group(0))
-        start = next((i for i, (_, flag) in enumerate(words) if flag in ("ns", "nt", "nz", "nr", "j")), None)
-        if start is None:  # a generic body (各设区市总工会): the words after the last function word
-            start = max((i + 1 for i, (_, flag) in enumerate(words) if flag[0] in "pcrdumqv"), default=0)
-        name = "".join(w for w, _ in words[start:])
-        name = re.sub(rf"等(?:{ORG_SUFFIX})$", "", name)
-        if len(name) >= 2 and name not in q.norm:
-            names.append((text.find(name, m.start()), name))
-    # the one right before a word the question asks with (由谁承办 → …产业系统工会共同承办): Chinese puts the doer first
-    asked = [t for t in q.terms if q.norm.find(t) > _question_word_at(q.norm) >= 0 and t in text]
-    spots = [text.find(t) for t in asked]
-
-    def gap(item: tuple[int, str]) -> int:
-        end = item[0] + len(item[1])
-        return min((s - end if end <= s else 100 + item[0] - s for s in spots), default=0)
-
-    return min(names, key=gap)[1] if names else ""
-
-
-def _question_word_at(norm: str) -> int:
-    m = QUESTION_WORD.search(norm)
-    return m.start() if m else -1
 
 
 def _proximity(q: Question, text: str, start: int, end: int, cfg: ComposerConfig) -> float:
@@ -179,15 +141,19 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 _ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部本首年天里儿条项类]?|谁|何(?:时|地|处|人)?|多少|几)")
+# the noun after these question words is the answer's kind (什么袭击, 哪所学校); not after 哪位: a name has no role
+_ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首条项类])$")
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
 _STOP = "，,。；;：:！？!?（）()“”\"、 "
+_CLAUSE = "，,。；;：:！？!?"
 
 
 def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The words of `text` that fill the question's asking slot: the question is cut at its question word (什么,
     哪个, 谁 …) into the words before and after it; the longest tail of the one and head of the other found in the
     sentence bound the answer (…由[光荣和ω-force]合作开发…). With one side found, the answer runs from it to the
-    clause's end (or start). "" when neither side is in the sentence or the gap is empty or too long."""
+    clause's end (or start, or the question's preposition: 在哪里 → 在[…]). "" when neither side is in the sentence
+    or the gap is empty or too long."""
     m = _ASK.search(q.norm)
     if not m:
         return ""
@@ -200,15 +166,26 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     if start < 0 and end < 0:
         return ""
     if start < 0:
-        start = max((text.rfind(ch, 0, end) for ch in _STOP), default=-1) + 1
+        start = _left_bound(before, text, end)
     if end < 0:
         end = min((i for i in (text.find(ch, start) for ch in _STOP) if i >= 0), default=len(text))
-    elif m.group(0).endswith(("什么", "哪些", "哪个")) and after.startswith(right):  # (right found unskipped)
-        head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击)
+    elif _ASKS_KIND.search(m.group(0)) and after.startswith(right):  # (right found unskipped)
+        head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击, …专科学校)
         if head and text.startswith(head, end):
             end += len(head)
     span = _FILLER.sub("", text[start:end].strip(_STOP)).strip(_STOP)
     return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
+
+
+def _left_bound(before: str, text: str, end: int) -> int:
+    """Where the slot starts when the question's words before it are not in the sentence: after the question's
+    preposition (在 of 在哪里) when the sentence writes it in the clause (将在[首尔…]持刀行凶), else after the clause
+    break before `end`."""
+    start = max((text.rfind(ch, 0, end) for ch in _STOP), default=-1) + 1
+    clause = max((text.rfind(ch, 0, end) for ch in _CLAUSE), default=-1) + 1  # (a quote does not end a clause)
+    prep = SLOT_PREPOSITION.search(before)
+    at = text.rfind(prep.group(0), clause, end) if prep else -1
+    return at + len(prep.group(0)) if prep and at >= 0 else start
 
 
 def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from qa.answer import facts, scoring
+from qa.answer import facts, names, scoring
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import BULLET
 from qa.index.tokens import normalize
@@ -37,15 +37,17 @@ class FormRule:
     needs_form: bool = False  # the answer sentence must score at least min_form (a number, a date)
     extends: bool = False  # may bring a lead-in's run or a second sentence (lists, explanations)
     slot: Slot = Slot.NONE  # whether the words filling the question's slot (facts.aligned_answer) may be the answer
+    typed_first: Callable[[Question], bool] = lambda q: False  # the form's own answer goes before the slot's words
 
 
 RULES: dict[Form, FormRule] = {
     Form.NUMBER: FormRule(scoring.number_score, facts.quantity_answer, needs_form=True),
     Form.DATE: FormRule(scoring.date_score, facts.date_answer, needs_form=True),
     Form.LIST: FormRule(scoring.list_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK),
-    Form.ORG: FormRule(scoring.org_score, facts.org_answer, slot=Slot.FIRST),
-    Form.PERSON: FormRule(scoring.person_score, facts.person_answer, slot=Slot.FIRST),
-    Form.PLACE: FormRule(scoring.place_score, facts.venue_answer, slot=Slot.FIRST),
+    Form.ORG: FormRule(scoring.org_score, names.org_answer, slot=Slot.FIRST),
+    Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST),
+    Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST,
+                         typed_first=names.asks_kind),  # 哪个城市: a place of that kind beats the slot's words
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK),
     Form.EXPLANATION: FormRule(scoring.explanation_score, facts.no_answer, long=True, extends=True),
     Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST),
@@ -69,7 +71,7 @@ def short_answer(q: Question, sentence: str, cfg: ComposerConfig) -> str:
     if r.slot is Slot.NONE:
         return r.short(q, text, cfg)
     slot, typed = facts.aligned_answer(q, text, cfg), r.short(q, text, cfg)
-    if typed and typed in slot:  # the name inside the slot's words (郭会民 in 郭会民告诉记者)
+    if typed and (typed in slot or r.typed_first(q)):  # the name inside the slot's words (郭会民 in 郭会民告诉记者)
         return typed
     if r.slot is Slot.FIRST and slot and len(slot) <= cfg.max_slot_first_chars:
         return slot

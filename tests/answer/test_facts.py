@@ -47,3 +47,14 @@ def test_slot_fit_prefers_the_sentence_that_repeats_the_words_around_the_slot():
 def test_slot_fit_is_zero_without_a_question_word_or_shared_words():
     assert slot_fit(analyze_question("沙坪坝区工会驿站"), "沙坪坝区建成工会驿站35个。", CFG) == 0
     assert slot_fit(analyze_question("工会驿站提供什么服务？"), "今天天气晴朗。", CFG) == 0
+
+
+def test_the_asked_kind_noun_after_a_measure_word_ends_the_slot():
+    q = analyze_question("他是从哪所学校毕业后进入供电公司工作的？")
+    assert aligned_answer(q, "2020年,他从重庆电力高等专科学校毕业后进入供电公司工作。", CFG) == "重庆电力高等专科学校"
+
+
+def test_a_quote_does_not_hide_the_preposition_that_bounds_the_slot():
+    q = analyze_question("职工在哪些领域开展了“五小”创新？")  # (职工在 is not in the sentence: its 在 bounds the slot)
+    sentence = "今年,工人们在机械、电气、“数字化”等领域开展“五小”创新。"
+    assert aligned_answer(q, sentence, CFG) == "机械、电气、“数字化”等领域"
