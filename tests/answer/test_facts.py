@@ -58,3 +58,12 @@ def test_a_quote_does_not_hide_the_preposition_that_bounds_the_slot():
     q = analyze_question("职工在哪些领域开展了“五小”创新？")  # (职工在 is not in the sentence: its 在 bounds the slot)
     sentence = "今年,工人们在机械、电气、“数字化”等领域开展“五小”创新。"
     assert aligned_answer(q, sentence, CFG) == "机械、电气、“数字化”等领域"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("运行时间减少了多少分钟？", "运行时间较之前压缩1个多小时,全程运行时间压缩了64分钟。", "64分钟"),
+    ("援助增加了多少亿美元？", "援助总额达到430亿美元,同比增长12%。", "430亿美元"),
+    ("失业率下降了几个百分点？", "7月份失业率为5.2%,比上月下降0.3个百分点。", "0.3个百分点"),
+])
+def test_a_number_question_takes_the_quantity_in_its_asked_unit(question, sentence, expected):
+    assert short_answer(analyze_question(question), sentence, CFG) == expected
