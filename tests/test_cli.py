@@ -99,6 +99,8 @@ def test_cmrc_open_domain_run_on_a_tiny_file(tmp_path: Path):
     assert summary["systems"]["plain-bm25"]["em"] == 0.0  # a baseline answers with a whole sentence
     assert 0.0 < summary["systems"]["plain-bm25"]["f1"] < 1.0
     assert "| hybrid |" in format_cmrc(summary) and "| plain-rrf |" in format_cmrc(summary)
+    assert summary["forms"]["hybrid"]["number"]["n"] == 2 and summary["forms"]["hybrid"]["place"]["n"] == 1
+    assert "| number | 2 |" in format_cmrc(summary)
 
 
 def test_a_reader_never_rebuilds_an_index_from_another_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
