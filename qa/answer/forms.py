@@ -49,7 +49,7 @@ RULES: dict[Form, FormRule] = {
     Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST,
                          typed_first=names.asks_kind),  # 哪个城市: a place of that kind beats the slot's words
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK),
-    Form.EXPLANATION: FormRule(scoring.explanation_score, facts.no_answer, long=True, extends=True),
+    Form.EXPLANATION: FormRule(scoring.explanation_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK),
     Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST),
 }
 

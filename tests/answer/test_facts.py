@@ -67,3 +67,8 @@ def test_a_quote_does_not_hide_the_preposition_that_bounds_the_slot():
 ])
 def test_a_number_question_takes_the_quantity_in_its_asked_unit(question, sentence, expected):
     assert short_answer(analyze_question(question), sentence, CFG) == expected
+
+
+def test_an_explanation_question_with_a_slot_gets_the_slot_as_its_short_answer():
+    q = analyze_question("西部计划志愿者希望新招募的志愿者成为什么？")
+    assert short_answer(q, "希望新招募的志愿者成为中国梦的实践者和贡献者。", CFG) == "中国梦的实践者和贡献者"
