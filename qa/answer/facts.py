@@ -144,6 +144,7 @@ _ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部�
 # the noun after these question words is the answer's kind (什么袭击, 哪所学校); not after 哪位: a name has no role
 _ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首条项类])$")
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
+_QUOTED_AT = re.compile(r"[为是：:\s]*(“[^”]{1,30}”|《[^》]{1,40}》)")  # a quoted name right after the slot's start
 _STOP = "，,。；;：:！？!?（）()“”\"、 "
 _CLAUSE = "，,。；;：:！？!?"
 
@@ -164,10 +165,15 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     right = _longest(after, rest, tail=False) or _longest(after[len(_head_noun(after)) :], rest, tail=False)
     end = text.find(right, max(start, 0)) if right else -1
     if start < 0 and end < 0:
-        return ""
+        start = _loose_left(before, text)  # 金正恩亲自试驾了什么 → 金正恩亲自[驾驶着…装甲车]
+        if start < 0:
+            return ""
     if start < 0:
         start = _left_bound(before, text, end)
     if end < 0:
+        quoted = _QUOTED_AT.match(text, start)  # 主题为“通用智能，人机共生”: the quote is the answer
+        if quoted and quoted.group(1)[1:-1] not in q.norm:
+            return quoted.group(1)
         end = min((i for i in (text.find(ch, start) for ch in _STOP) if i >= 0), default=len(text))
     elif _ASKS_KIND.search(m.group(0)) and after.startswith(right):  # (right found unskipped)
         head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击, …专科学校)
@@ -175,6 +181,21 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
             end += len(head)
     span = _FILLER.sub("", text[start:end].strip(_STOP)).strip(_STOP)
     return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
+
+
+def _loose_left(before: str, text: str) -> int:
+    """Where the slot starts when neither side of the question is in the sentence as written: after the longest
+    tail (three characters or more) of the words before the question word less their last word, the verb the
+    sentence may word otherwise (试驾了 / 驾驶着); -1 when there is none."""
+    from qa.query.question import pos_words
+
+    words = pos_words(before)
+    while words and words[-1][1] in ("u", "ul", "uz", "ug", "y"):  # 试驾了: the particle goes with its verb
+        words = words[:-1]
+    if len(words) < 2:
+        return -1
+    left = _longest("".join(w for w, _ in words[:-1]), text, tail=True)
+    return text.find(left) + len(left) if len(left) >= 3 else -1
 
 
 def _left_bound(before: str, text: str, end: int) -> int:

@@ -72,3 +72,11 @@ def test_a_number_question_takes_the_quantity_in_its_asked_unit(question, senten
 def test_an_explanation_question_with_a_slot_gets_the_slot_as_its_short_answer():
     q = analyze_question("西部计划志愿者希望新招募的志愿者成为什么？")
     assert short_answer(q, "希望新招募的志愿者成为中国梦的实践者和贡献者。", CFG) == "中国梦的实践者和贡献者"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("金正恩亲自试驾了什么？", "在工厂,金正恩亲自驾驶着新开发的战斗装甲车,了解其性能。", "驾驶着新开发的战斗装甲车"),
+    ("图灵大会的主题是什么？", "大会主题为“通用智能,人机共生”,专家学者来汉。", "“通用智能,人机共生”"),
+])
+def test_the_slot_is_read_past_a_reworded_verb_and_into_a_quote(question, sentence, expected):
+    assert aligned_answer(analyze_question(question), sentence, CFG) == expected
