@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share, title_answer
-from qa.answer.names import asked_kind, in_question, of_kind, person_names, place_names
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
@@ -176,9 +175,7 @@ def list_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def person_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    """A role word or a person the question does not name (names.person_names) gives the sentence a person."""
-    named = any(not in_question(q, name) for _, name in person_names(sentence))
-    return cfg.person_role if named or ROLE_WORD.search(sentence) else cfg.person_none
+    return cfg.person_role if ROLE_WORD.search(sentence) else cfg.person_none
 
 
 def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
@@ -189,13 +186,8 @@ def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def place_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    """A venue (在…举行) scores best, then a place of the asked kind (哪个城市: …市) or any place-like name."""
-    if VENUE.search(sentence):
-        return cfg.place_venue
-    kind = asked_kind(q)[1]
-    single, _ = place_names(sentence)
-    typed = any(of_kind(name, kind) and not in_question(q, name) for _, name in single) if kind else False
-    return cfg.place_name if typed or PLACE_NAME.search(sentence) else cfg.place_none
+    return cfg.place_venue if VENUE.search(sentence) else cfg.place_name if PLACE_NAME.search(sentence) \
+        else cfg.place_none
 
 
 def title_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
