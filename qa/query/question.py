@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from qa.index.tokens import normalize, tokenize
+from qa.index.tokens import jieba_tokenizer, normalize, tokenize
 from qa.lexicon import (
     ASK_UNIT,
     CN_DIGITS,
@@ -226,7 +226,7 @@ def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ..
         if any(alias in word or word in alias for alias, _ in aliases):
             source_words.add(word)
             continue
-        if word in NOT_ENTITIES:
+        if word in NOT_ENTITIES or _segmentation_artefact(word):
             continue
         if flag in ("ns", "nt") or flag == "nr" and is_person_name(word):
             core = ORG_NAME_SUFFIX.sub("", word) if flag == "nt" else word
@@ -256,6 +256,12 @@ def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ..
         if num not in dated:
             found.setdefault(num, Entity(num, EntityKind.NUMBER))
     return tuple(found.values()), source_words | set(found)
+
+
+def _segmentation_artefact(word: str) -> bool:
+    """A word jieba made up from a locative and what follows it (在出口总量中占比 → 中占比, tagged a place): it starts
+    with 中/内/上/下/里/外 and is not in jieba's dictionary."""
+    return word[0] in "中内上下里外" and not jieba_tokenizer().FREQ.get(word)
 
 
 def _place_kind(name: str) -> EntityKind:
@@ -341,9 +347,7 @@ def int_to_cn(n: int) -> str:
 def _pos_tokenizer():  # noqa: ANN202 - jieba has no type stubs
     import jieba.posseg
 
-    from qa.index.tokens import jieba_tokenizer  # the same jieba instance and union dictionary as `tokenize`
-
-    return jieba.posseg.POSTokenizer(jieba_tokenizer())
+    return jieba.posseg.POSTokenizer(jieba_tokenizer())  # the same jieba instance and union dictionary as `tokenize`
 
 
 def _en_find(phrase: str, norm: str) -> bool:
