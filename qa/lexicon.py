@@ -82,6 +82,8 @@ ORDINAL_NUMERALS = "".join(_written(v) for v in range(1, 11))  # 一…十: the 
 # --- names -------------------------------------------------------------------------------------------------------
 PROVINCES = frozenset(read_words("provinces.txt"))
 NOT_ENTITIES = frozenset(read_words("not_entities.txt"))  # tagged as names by jieba, never a particular one
+IMPLICIT_ENTITIES = frozenset(read_words("implicit_entities.txt"))  # 中国 …: the evidence need not name them
+LOCATIVES = "中内上下里外"  # follow a noun to say where (总量中, 市内); a word starting with one may be an artefact
 SURNAMES = frozenset(read_words("surnames.txt"))
 COUNTRIES = frozenset(read_words("countries.txt"))  # 日本, 乌克兰: the places a 哪个国家 question asks for
 PLACE_KINDS = read_pairs("place_kinds.tsv")  # (asked word, suffix): 城市 → 市, 省份 → 省, 国家 → 国

@@ -96,9 +96,11 @@ def trim(q: Question, sentence: str, limit: int, cfg: ComposerConfig) -> str:
 
 def _clauses(text: str) -> list[str]:
     """`text` cut after each ，；： outside quotation marks (主题为“通用智能，人机共生”，… keeps its quote whole)."""
+    pieces = [c for c in CLAUSE_END.split(text) if c]
     out: list[str] = []
-    for piece in (c for c in CLAUSE_END.split(text) if c):
-        if out and out[-1].count("“") > out[-1].count("”"):
+    for i, piece in enumerate(pieces):
+        open_quote = out and out[-1].count("“") > out[-1].count("”")
+        if open_quote and any("”" in later for later in pieces[i:]):  # (a quote never closed: cut as usual)
             out[-1] += piece
         else:
             out.append(piece)
@@ -106,8 +108,8 @@ def _clauses(text: str) -> list[str]:
 
 
 def _fact_clause(q: Question, norm: list[str], cfg: ComposerConfig) -> int:
-    """The clause holding the sentence's short answer (the 15.7% of 智慧家庭业务收入…，同比增长15.7%) when one clause
-    holds it, else the clause with the best (form score, coverage), the first on ties."""
+    """The first clause holding the sentence's short answer (the 15.7% of 智慧家庭业务收入…，同比增长15.7%), else the
+    clause with the best (form score, coverage), the first on ties."""
     short = short_answer(q, "".join(norm), cfg)
     holding = [i for i, c in enumerate(norm) if short and short in c]
     if holding:

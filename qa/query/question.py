@@ -24,6 +24,8 @@ from qa.lexicon import (
     EN_PLACE_PHRASES,
     EN_PLACES,
     EN_TERMS,
+    IMPLICIT_ENTITIES,
+    LOCATIVES,
     NOT_ENTITIES,
     ORDINAL_NUMERALS,
     ORG_NAME_SUFFIX,
@@ -226,7 +228,7 @@ def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ..
         if any(alias in word or word in alias for alias, _ in aliases):
             source_words.add(word)
             continue
-        if word in NOT_ENTITIES or _segmentation_artefact(word):
+        if word in NOT_ENTITIES or word in IMPLICIT_ENTITIES or _segmentation_artefact(word):
             continue
         if flag in ("ns", "nt") or flag == "nr" and is_person_name(word):
             core = ORG_NAME_SUFFIX.sub("", word) if flag == "nt" else word
@@ -260,8 +262,8 @@ def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ..
 
 def _segmentation_artefact(word: str) -> bool:
     """A word jieba made up from a locative and what follows it (在出口总量中占比 → 中占比, tagged a place): it starts
-    with 中/内/上/下/里/外 and is not in jieba's dictionary."""
-    return word[0] in "中内上下里外" and not jieba_tokenizer().FREQ.get(word)
+    with a locative and is not in jieba's dictionary."""
+    return word[0] in LOCATIVES and not jieba_tokenizer().FREQ.get(word)
 
 
 def _place_kind(name: str) -> EntityKind:

@@ -162,6 +162,33 @@ def test_trim_keeps_the_fact_clause_and_its_subject():
     assert trim(q, long, 200, ComposerConfig()) == long
 
 
+@pytest.mark.parametrize(("question", "sentence", "kept"), [
+    # the clause holding the short answer, not the one with the same words and another number
+    ("全程运行时间压缩了多少分钟？",
+     "记者从中国铁路昆明局集团有限公司获悉，自2023年7月25日起，中老铁路实施新的列车运行图，昆明南至万象国际旅客列车"
+     "运行时间较之前明显缩短，通关效率明显提升，将全程运行时间从10小时30分压缩至9小时26分，压缩了64分钟。", "64分钟"),
+    # a clause ending in a lead verb keeps what it introduces
+    ("华侨城A的业绩预告显示了什么？",
+     "此前华侨城A披露的2023年半年度业绩预告显示，2023年1月1日至2023年6月30日，华侨城预计归属于上市公司股东的净利润"
+     "亏损12亿元-17亿元，2022年同期盈利1.05亿元，比2022年同期下降1237.92%-1712.06%。", "2023年1月1日至"),
+    # a quote is not cut at its comma
+    ("图灵大会的主题是什么？",
+     "大会主题为“通用智能，人机共生”，来自计算机科学领域的国内外顶尖专家学者来汉“论剑”，围绕人工智能、物联网、人机交互等热点"
+     "话题展开深入讨论，旨在推动计算机科学的发展。", "“通用智能，人机共生”"),
+])
+def test_trim_keeps_the_answer_of_a_long_sentence(question, sentence, kept):
+    short = trim(analyze_question(question), sentence, 40, ComposerConfig())
+    assert kept in short and len(short) < len(sentence)
+
+
+def test_an_unclosed_quote_does_not_keep_the_rest_of_the_sentence_whole():
+    q = analyze_question("图灵大会的主题是什么？")
+    sentence = ("大会主题为“通用智能，来自计算机科学领域的国内外顶尖专家学者来汉论剑，"
+                "围绕人工智能、物联网、人机交互等热点话题展开深入讨论，"
+                "旨在推动计算机科学的发展，为人类社会的进步贡献力量，会议期间还举办了多场分论坛和展览活动。")
+    assert len(trim(q, sentence, 90, ComposerConfig())) <= 90
+
+
 MEASURES = [para("m", n, text, SPB) for n, text in enumerate([
     "沙坪坝区总工会大胆创新五项举措建驿站。",
     "一是“一张图”谋划。制定“一社区一站点”目标。",

@@ -78,3 +78,8 @@ def test_who_is_answered_by_a_body_when_the_sentence_names_no_one():
 def test_a_place_the_question_names_in_another_form_is_not_the_answer():
     q = analyze_question("北京丰台区总工会在哪里办了讲座？")
     assert place_answer(q, "北京市丰台区总工会日前办了讲座。", CFG) == ""
+
+
+def test_the_home_country_is_no_required_entity_but_still_an_answer():
+    q = analyze_question("去年哪个国家的汽车出口量最大？")
+    assert short_answer(q, "去年汽车出口量最大的是中国，其次是日本。", CFG) == "中国"
