@@ -144,6 +144,7 @@ _ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部�
 # the noun after these question words is the answer's kind (什么袭击, 哪所学校); not after 哪位: a name has no role
 _ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首条项类])$")
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
+_LOOSE_MIN = 3  # characters the loose left side must match: two (工会, 会议) turn up in any sentence
 _QUOTED_AT = re.compile(r"[为是：:\s]*(“[^”]{1,30}”|《[^》]{1,40}》)")  # a quoted name right after the slot's start
 _STOP = "，,。；;：:！？!?（）()“”\"、 "
 _CLAUSE = "，,。；;：:！？!?"
@@ -195,7 +196,7 @@ def _loose_left(before: str, text: str) -> int:
     if len(words) < 2:
         return -1
     left = _longest("".join(w for w, _ in words[:-1]), text, tail=True)
-    return text.find(left) + len(left) if len(left) >= 3 else -1
+    return text.find(left) + len(left) if len(left) >= _LOOSE_MIN else -1
 
 
 def _left_bound(before: str, text: str, end: int) -> int:

@@ -77,13 +77,13 @@ def run_cmrc(path: Path, settings: Settings, systems: Sequence[str] = SYSTEMS, l
             return lambda q: plain[name](q, [])
         return lambda q: qa.answer_hits(q, qa.search(q, 10, name))  # the product's retrieval mode and composer
 
-    forms = {q.id: str(analyze_question(q.question).form) for q in questions}
+    forms = [str(analyze_question(q.question).form) for q in questions]
     rows: dict[str, dict[str, float]] = {}
     by_form: dict[str, dict[str, dict[str, float]]] = {}
     for name in systems:
         run = runner(name)
         sums = {"hit@1": 0.0, "hit@5": 0.0, "em": 0.0, "f1": 0.0}
-        per_form = by_form.setdefault(name, {})
+        scored: list[tuple[float, float]] = []
         t0 = time.perf_counter()
         for q in tqdm(questions, desc=f"cmrc {name}", unit="q", disable=not settings.show_progress):
             answer = run(q.question)
@@ -94,18 +94,24 @@ def run_cmrc(path: Path, settings: Settings, systems: Sequence[str] = SYSTEMS, l
             em, f1 = best_span_em_f1(span, list(q.answers)) if answer.found else (0.0, 0.0)
             sums["em"] += em
             sums["f1"] += f1
-            form = per_form.setdefault(forms[q.id], {"n": 0, "em": 0.0, "f1": 0.0})
-            form["n"] += 1
-            form["em"] += em
-            form["f1"] += f1
+            scored.append((em, f1))
         n = max(1, len(questions))
         rows[name] = {k: round(v / n, 4) for k, v in sums.items()} | {
             "ms_per_question": round((time.perf_counter() - t0) * 1000 / n, 1)}
-        by_form[name] = {f: {"n": r["n"], "em": round(r["em"] / r["n"], 4), "f1": round(r["f1"] / r["n"], 4)}
-                         for f, r in sorted(per_form.items(), key=lambda kv: -kv[1]["n"])}
+        by_form[name] = per_form(forms, scored)
     return {"dataset": str(path), "passages": len(articles), "questions": len(questions), "model": embedder.name,
             "index_seconds": round(report.seconds, 1), "wall_seconds": round(time.perf_counter() - start, 1),
             "systems": rows, "forms": by_form}
+
+
+def per_form(forms: Sequence[str], scored: Sequence[tuple[float, float]]) -> dict[str, dict[str, float]]:
+    """Mean EM and F1 by question form (`forms[i]` is question i's, `scored[i]` its (EM, F1)), most asked first."""
+    groups: dict[str, list[tuple[float, float]]] = {}
+    for form, pair in zip(forms, scored, strict=True):
+        groups.setdefault(form, []).append(pair)
+    return {form: {"n": len(g), "em": round(sum(e for e, _ in g) / len(g), 4),
+                   "f1": round(sum(f for _, f in g) / len(g), 4)}
+            for form, g in sorted(groups.items(), key=lambda kv: -len(kv[1]))}
 
 
 def format_cmrc(summary: dict) -> str:
@@ -118,7 +124,7 @@ def format_cmrc(summary: dict) -> str:
         lines.append(f"| {name} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['em']:.3f} | {r['f1']:.3f} | "
                      f"{r['ms_per_question']} |")
     by_form = summary.get("forms") or {}
-    if by_form:  # F1 per asked form (qa.query.question), every system on one row
+    if by_form:  # F1 per asked form (qa.query.question), every system on one row; all answer every question
         names = list(by_form)
         first = by_form[names[0]]
         lines += ["", "F1 by the question's form:", "", "| form | questions | " + " | ".join(names) + " |",

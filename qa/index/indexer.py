@@ -341,7 +341,7 @@ def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: 
         vectors = np.stack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, embedder.dim),
                                                                                            np.float32)
         stored.put(zip(keys, vectors, strict=True))
-    return vectors, len(missing)
+    return vectors, sum(k in wanted for k in keys)  # rows embedded now (a repeated text counts each time)
 
 
 def passage_text(chunk: Chunk) -> str:

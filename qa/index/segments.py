@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from itertools import groupby
@@ -26,7 +25,8 @@ from qa.schema import Article, Chunk, Paragraph
 
 SEGMENTS = "segments"  # the folder of a build's segments
 SEGMENT_LIST = "segments.json"
-SEGMENT_ARTICLES = 1000  # articles per segment at most: appending to a big file rewrites one segment, not the file's
+SEGMENT_ARTICLES = 1000  # articles per segment at most: articles appended to a big file rewrite its last segment
+# only (an article removed or inserted mid-file shifts the boundaries after it, and those segments are written again)
 FILES = ("articles.json", "paragraphs.jsonl", "chunks.jsonl", "vectors.npy")
 
 
@@ -110,14 +110,17 @@ def write_segments(rows: RowData, folder: Path, link_from: Path | None,
             if file != "vectors.npy":
                 (target / file).write_bytes(data)
         save_vectors(target / "vectors.npy", np.asarray(part.vectors, np.float32).reshape(-1, dim))
+        for file in FILES:  # on disk before `CURRENT` names the build: later builds link these very files
+            with (target / file).open("rb") as f:
+                os.fsync(f.fileno())
         written += sum((target / f).stat().st_size for f in FILES)
     (folder / SEGMENT_LIST).write_text(json.dumps({"dim": dim, "segments": listed}, indent=1), encoding="utf-8")
     return Written(written, linked)
 
 
 def _link(source: Path, target: Path) -> int | None:
-    """Link (or, across file systems, copy) every file of the segment folder `source` into `target`; their bytes,
-    or None when `source` lacks one (the segment is then written)."""
+    """Hard-link every file of the segment folder `source` into `target`: their bytes, or None when `source` lacks
+    one or the file system cannot link (across file systems: the segment is then written, and counted as written)."""
     if not all((source / f).is_file() for f in FILES):
         return None
     size = 0
@@ -125,7 +128,9 @@ def _link(source: Path, target: Path) -> int | None:
         try:
             os.link(source / f, target / f)
         except OSError:
-            shutil.copyfile(source / f, target / f)
+            for linked in target.iterdir():
+                linked.unlink()
+            return None
         size += (target / f).stat().st_size
     return size
 

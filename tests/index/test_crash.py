@@ -86,6 +86,28 @@ def test_a_build_killed_while_embedding_resumes_without_embedding_again(tiny_set
     assert load_store(tiny_settings.index_dir).manifest.counts["articles"] == 3
 
 
+class FailsAfter(HashingEmbedder):
+    """Embeds `blocks` calls' worth of passages, then fails as a killed model would."""
+
+    def __init__(self, blocks: int) -> None:
+        super().__init__()
+        self.blocks = blocks
+
+    def embed_passages(self, texts, show_progress=False):  # noqa: ANN001, ANN201 - the Embedder protocol
+        if self.blocks == 0:
+            raise RuntimeError("killed")
+        self.blocks -= 1
+        return super().embed_passages(texts, show_progress)
+
+
+def test_a_failed_build_keeps_the_blocks_it_embedded(tiny_settings, monkeypatch):
+    monkeypatch.setattr("qa.index.indexer.CACHE_BLOCK", 1)
+    with pytest.raises(RuntimeError):
+        build_index(tiny_settings, FailsAfter(blocks=1))  # one block of one chunk, then the failure
+    _, report = build_index(tiny_settings, HashingEmbedder())
+    assert report.counts["chunks"] > 1 and report.embedded == report.counts["chunks"] - 1 and report.reused == 1
+
+
 def test_kill_after_the_swap_leaves_the_new_index_live(tiny_settings):
     build_index(tiny_settings, HashingEmbedder())
     add_article(tiny_settings)

@@ -37,6 +37,23 @@ def segment_inodes(folder) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in (folder / SEGMENTS).rglob("*") if p.is_file()}
 
 
+def test_without_hard_links_segments_are_written_and_counted_as_written(tmp_path, monkeypatch):
+    rows = rows_of({"a.jsonl": 3})
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    write_segments(rows, first, None, np.save)
+
+    def no_link(src, dst):  # noqa: ANN001, ANN202 - os.link's signature
+        raise OSError("hard links not supported")
+
+    monkeypatch.setattr("qa.index.segments.os.link", no_link)
+    shared = write_segments(rows, second, first, np.save)
+    assert shared.linked == 0 and shared.written > 0
+    assert read_segments(second, False).chunks == rows.chunks
+    assert not set(segment_inodes(second).values()) & set(segment_inodes(first).values())
+
+
 def test_split_cuts_at_files_and_at_the_size_cap():
     parts = list(split(rows_of({"a.jsonl": 5, "b.jsonl": 2}), max_articles=2))
     assert [[a.id for a in p.articles] for p in parts] == [
