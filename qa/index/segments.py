@@ -178,10 +178,15 @@ class RowStack:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def __getitem__(self, rows: int | Sequence[int]) -> np.ndarray:
+    def __getitem__(self, rows: int | slice | Sequence[int]) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = range(*rows.indices(len(self)))
         if isinstance(rows, (int, np.integer)):
-            part = int(np.searchsorted(self.starts, rows, side="right")) - 1
-            return np.asarray(self.parts[part][rows - self.starts[part]])
+            row = int(rows) + len(self) if rows < 0 else int(rows)
+            if not 0 <= row < len(self):
+                raise IndexError(f"row {rows} out of range for {len(self)} rows")
+            part = int(np.searchsorted(self.starts, row, side="right")) - 1
+            return np.asarray(self.parts[part][row - self.starts[part]])
         return np.stack([self[int(r)] for r in rows]) if len(rows) else np.zeros((0, self.shape[1]), self.dtype)
 
     def __iter__(self) -> Iterator[np.ndarray]:

@@ -88,6 +88,9 @@ def test_row_stack_reads_as_the_concatenated_rows():
     assert len(stack) == 5 and stack.shape == (5, 4)
     assert np.array_equal(stack[[4, 0, 3]], whole[[4, 0, 3]]) and np.array_equal(stack[2], whole[2])
     assert np.array_equal(np.stack(list(stack)), whole) and np.array_equal(np.asarray(stack), whole)
+    assert np.array_equal(stack[-1], whole[-1]) and np.array_equal(stack[1:4], whole[1:4])
+    with pytest.raises(IndexError):
+        stack[5]
 
 
 def answers(settings) -> list[tuple[str, tuple[str, ...]]]:
