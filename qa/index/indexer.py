@@ -226,6 +226,11 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
             files = {a.id: hashlib.sha256(repr(a).encode()).hexdigest() for a in articles}
     with stage("previous"):
         old = None if rebuild else _load_previous(settings.index_dir)
+    live = read_manifest(settings.index_dir)
+    if not articles and problems and live is not None and live.counts.get("articles"):  # every file failed
+        raise CorpusError(f"no readable article in {settings.corpus_dir} ({len(problems)} skipped, first: "
+                          f"{problems[0]}); the index at {settings.index_dir} is left as it was: fix the files, "
+                          "then run qa index again")
     old_files = old.manifest.files if old else {}
     with stage("chunk"):
         chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)

@@ -306,3 +306,16 @@ def test_stages_outside_a_recording_record_nothing():
             pass
     assert list(stages) == ["bm25"]
     assert summary(tuple(stages.values())).startswith("stages: bm25 0.0 s; peak RSS ")
+
+
+def test_a_corpus_whose_every_file_fails_leaves_the_index_as_it_was(tiny_settings):
+    from qa.errors import CorpusError
+
+    build_index(tiny_settings, HashingEmbedder())
+    before = load_store(tiny_settings.index_dir).manifest
+    for path in tiny_settings.corpus_dir.iterdir():
+        if path.is_file():
+            path.write_bytes(b"")  # an empty file is refused unread
+    with pytest.raises(CorpusError, match="left as it was"):
+        build_index(tiny_settings, HashingEmbedder())
+    assert load_store(tiny_settings.index_dir).manifest == before
