@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share, title_answer
-from qa.answer.names import body_names, in_question, person_names
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
@@ -176,12 +175,7 @@ def list_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def person_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    """A role word, or someone who could be the answer that the question does not name: a person, or a body or
-    country (谁 is often answered 北约, 国际社会), as `names.person_answer` reads them."""
-    if ROLE_WORD.search(sentence):
-        return cfg.person_role
-    named = [*person_names(sentence), *body_names(sentence)]
-    return cfg.person_role if any(not in_question(q, name) for _, name in named) else cfg.person_none
+    return cfg.person_role if ROLE_WORD.search(sentence) else cfg.person_none
 
 
 def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
