@@ -97,9 +97,9 @@ ORG_SUFFIX = "|".join(_used_by("org_suffixes.tsv", "sentence"))  # ends an organ
 SUBJECT_WORD = re.compile("|".join(_used_by("org_suffixes.tsv", "followup")))  # completes a subject: 沙坪坝区+总工会
 
 # --- answer cues (qa/answer/scoring.py, facts.py) ----------------------------------------------------------------
-def cues(cue: str) -> str:
-    """The words of one cue of answer_cues.tsv as a regex alternation, in file order."""
-    return "|".join(word for word, kind in read_pairs("answer_cues.tsv") if kind == cue)
+def cues(cue: str, file: str = "answer_cues.tsv") -> str:
+    """The words of one cue of a cue file (answer_cues.tsv, name_cues.tsv) as a regex alternation, in file order."""
+    return "|".join(word for word, kind in read_pairs(file) if kind == cue)
 
 
 RELATIVE_DATE = re.compile(cues("relative_date"))  # 近日, 今年 …: a date relative to the article's
@@ -110,18 +110,10 @@ EVENT_VERBS = cues("event_verb")  # 举行, 召开 …: an event at a venue
 VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{EVENT_VERBS})")  # 在重庆市工人文化宫举行
 VENUE_VERB = re.compile(rf"(?:{cues('event_adverb')})?(?:{EVENT_VERBS})$")  # the verb ending a venue phrase
 LEAD_VERB = re.compile(rf"(?:{cues('lead_verb')})[，,：:]?$")  # 预告显示，: the clause's content is the next one
-
 SLOT_PREPOSITION = re.compile(f"(?:{cues('slot_preposition')})$")  # 在 of 在哪里: bounds the slot's left side
-
-
-def name_cues(cue: str) -> str:
-    """The words of one cue of name_cues.tsv as a regex alternation, in file order."""
-    return "|".join(word for word, kind in read_pairs("name_cues.tsv") if kind == cue)
-
-
-NAME_TITLE = name_cues("title")  # 参谋长, 总干事 …: a name follows
-NAME_END = name_cues("end")  # 在, 表示 …: ends the name before it
-BYLINE = name_cues("byline")  # 记者, 通讯员 …: the names after it are the reporters''
+NAME_TITLE = cues("title", "name_cues.tsv")  # 参谋长, 总干事 …: a name follows
+NAME_END = cues("end", "name_cues.tsv")  # 在, 表示 …: ends the name before it
+BYLINE = cues("byline", "name_cues.tsv")  # 记者, 通讯员 …: the names after it are the reporters''
 
 # --- the English glossary ----------------------------------------------------------------------------------------
 _EN_PLACE_ROWS = read_pairs("en_places.tsv")
