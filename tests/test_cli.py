@@ -31,6 +31,20 @@ def test_index_search_ask(dirs: list[str], capsys: pytest.CaptureFixture[str]):
     assert "174" in out and "[1]" in out and "spb#p1" in out
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(dirs: list[str]):
+    """`qa ask … | head -1`: the pipe closes before the answer is written; the command ends quietly with 0."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    proc = subprocess.run([sys.executable, "-m", "qa", "ask", "沙坪坝区建了多少个工会驿站？", *dirs], cwd=REPO,
+                          stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    os.close(write_end)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_answer_writes_the_documented_schema(dirs: list[str], tmp_path: Path):
     questions = tmp_path / "q.jsonl"
     rows = [{"id": "a", "question": "沙坪坝区建了多少个工会驿站？"},
