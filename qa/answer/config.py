@@ -129,6 +129,8 @@ class ComposerConfig:
     short_other_unit: float = 0.5  # … with another unit
     short_bare: float = 0.3  # … with none
     short_near: float = 0.5  # × closeness to the asked noun
+    short_lead: float = 0.2  # × share of the question's terms in the short_lead_chars before a quantity (ties)
+    short_lead_chars: int = 30  # 其中，智慧家庭业务收入…，同比增长[15.7%] over …服务收入…，同比增长[3.6%]
     adjacent_gap: int = 2  # the asked noun ending at most this many characters before a quantity is "adjacent"
 
     def dense_floor_for(self, model_id: str, english: bool) -> float | None:

@@ -134,7 +134,9 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
             continue
         near = _proximity(q, text, m.start(), m.end(), cfg)
         unit_score = cfg.short_unit if q.unit and unit in aliases else cfg.short_other_unit if unit else cfg.short_bare
-        score = unit_score + cfg.short_near * near
+        lead = text[max(0, m.start() - cfg.short_lead_chars) : m.start()]
+        share = sum(t in lead for t in q.terms) / len(q.terms) if q.terms else 0.0
+        score = unit_score + cfg.short_near * near + cfg.short_lead * share
         if score > best_score:
             best, best_score = m.group(0), score
     return best

@@ -80,3 +80,9 @@ def test_an_explanation_question_with_a_slot_gets_the_slot_as_its_short_answer()
 ])
 def test_the_slot_is_read_past_a_reworded_verb_and_into_a_quote(question, sentence, expected):
     assert aligned_answer(analyze_question(question), sentence, CFG) == expected
+
+
+def test_of_two_equally_close_quantities_the_one_after_the_question_s_words_wins():
+    q = analyze_question("智慧家庭业务收入同比增长了多少？")
+    sentence = "上半年,固网及智慧家庭服务收入达到620亿元,同比增长3.6%,其中,智慧家庭业务收入达到93亿元,同比增长15.7%。"
+    assert short_answer(q, sentence, CFG) == "15.7%"
