@@ -4,23 +4,22 @@ Segmenting with jieba is most of a keyword index's build time (30 s of 33 at 10k
 incremental build was segmented by the build before. A text's key hashes the tokenizer's identity (the union
 dictionary, the stopwords, the jieba and OpenCC versions: `tokenizer_id`), the segmentation and the text, so tokens
 are reused only where `qa.index.tokens.tokenize` would give the same ones, and a changed dictionary segments again.
-Tokens are stored NUL-joined and zlib-compressed (a token never holds a control character). Like `qa.index.vectorcache`,
-every write is one SQLite transaction and only the writer (under `qa.index.lock.writer_lock`) opens it.
+Tokens are stored NUL-joined and zlib-compressed (a token never holds a control character). Stored through
+`qa.index.blobcache`, like `qa.index.vectorcache`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import zlib
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+from qa.index.blobcache import BlobCache
 from qa.index.tokens import tokenize
 
 TOKENS_NAME = "tokens.sqlite"
-_BATCH = 900  # SQLite's default limit on host parameters is 999
 TOKENS_VERSION = 1  # raise when `tokenize` changes in a way its inputs below do not show
 
 
@@ -42,51 +41,24 @@ def token_key(text: str, segmentation: str) -> str:
     return hashlib.sha1(f"{tokenizer_id()}\0{segmentation}\0{text}".encode()).hexdigest()
 
 
-class TokenCache:
+class TokenCache(BlobCache):
     """Token lists by text; `tokens` returns them for a batch of texts, segmenting (and storing) only new ones.
     `segmented` counts the texts this cache had to segment since it was opened."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, toks BLOB NOT NULL)")
+        super().__init__(path, "tokens", "toks")
         self.segmented = 0
 
     def tokens(self, texts: Sequence[str], segmentation: str) -> list[list[str]]:
         """One token list per text (as `tokenize(text, segmentation)` gives it), from the cache where known."""
         keys = [token_key(t, segmentation) for t in texts]
-        found = self._get(keys)
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
-        new = {k: tokenize(t, segmentation) for k, t in todo.items()}
+        found = {k: _unpack(blob) for k, blob in self.get_blobs(keys).items()}
+        new = {k: tokenize(t, segmentation) for k, t in zip(keys, texts, strict=True) if k not in found}
         self.segmented += len(new)
         if new:
-            with self._db:  # one transaction
-                self._db.executemany("INSERT OR IGNORE INTO tokens (key, toks) VALUES (?, ?)",
-                                     ((k, _pack(v)) for k, v in new.items()))
+            self.put_blobs((k, _pack(v)) for k, v in new.items())
         found.update(new)
         return [found[k] for k in keys]
-
-    def _get(self, keys: list[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _BATCH):
-            part = unique[start : start + _BATCH]
-            rows = self._db.execute(f"SELECT key, toks FROM tokens WHERE key IN ({','.join('?' * len(part))})", part)
-            found.update((key, _unpack(blob)) for key, blob in rows)
-        return found
-
-    def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0])
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> TokenCache:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _pack(tokens: list[str]) -> bytes:
