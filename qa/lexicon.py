@@ -104,10 +104,13 @@ def cues(cue: str, file: str = "answer_cues.tsv") -> str:
 
 RELATIVE_DATE = re.compile(cues("relative_date"))  # 近日, 今年 …: a date relative to the article's
 EXPLAIN_CUE = re.compile(cues("explain"))  # 通过, 为了 …: how or why
+CAUSE_WORDS = frozenset(cues("cause").split("|"))  # 由于, 因为 …: the reason follows in the clause
+ASKS_REASON = re.compile(cues("asks_reason"))  # 为什么, 原因: a why question
 ROLE_WORD = re.compile(cues("role"))  # 主席, 记者 …: a person's role
 PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{cues('place_end')})")  # 重庆大学, 江北区
 EVENT_VERBS = cues("event_verb")  # 举行, 召开 …: an event at a venue
 VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{EVENT_VERBS})")  # 在重庆市工人文化宫举行
+LOCATED = re.compile(cues("locate"))  # 位于 …: where something lies follows
 VENUE_VERB = re.compile(rf"(?:{cues('event_adverb')})?(?:{EVENT_VERBS})$")  # the verb ending a venue phrase
 LEAD_VERB = re.compile(rf"(?:{cues('lead_verb')})[，,：:]?$")  # 预告显示，: the clause's content is the next one
 SLOT_PREPOSITION = re.compile(f"(?:{cues('slot_preposition')})$")  # 在 of 在哪里: bounds the slot's left side

@@ -13,17 +13,22 @@ import re
 
 from qa.answer.config import ComposerConfig
 from qa.lexicon import (
+    ASKS_REASON,
+    CAUSE_WORDS,
     NUMERAL_CHARS,
     ORDINAL_NUMERALS,
     ORG_SUFFIX,
     SLOT_PREPOSITION,
     UNITS,
 )
+from qa.query.kinds import Form
 from qa.query.question import Question
 
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
-QUANTITY = re.compile(r"(?P<num>\d+(?:\.\d+)?|[" + NUMERAL_CHARS + r"]+)(?:余|多)?(?P<mag>万|亿|千)?(?:余|多)?(?P<unit>"
-                      + "|".join(UNITS) + ")?")
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,000 with its thousands separators
+# a number or a range of two (65-70厘米, 0.5至10公尺), or Chinese numerals; then 余/多, a magnitude, a unit
+QUANTITY = re.compile(rf"(?P<num>{_NUM}(?:\s*[-~～至到]\s*{_NUM})?|[{NUMERAL_CHARS}]+)(?:余|多)?(?P<mag>万|亿|千)?"
+                      rf"(?:余|多)?(?P<unit>{'|'.join(UNITS)})?")
 UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
 DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{1,2}月\d{1,2}日(?:至\d{1,2}日)?"
@@ -31,6 +36,13 @@ DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{
 TITLE = re.compile(r"《([^》]{1,40})》")  # a work's title: a film, book, programme, document
 ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{ORG_SUFFIX})")
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
+
+
+def year_like(num: str, unit: str, asked_unit: str) -> bool:
+    """`num` + `unit` is a year: 19xx年/20xx年 (2019-2021年) always, other four digits when the question does not
+    ask for a number of years."""
+    four = re.search(r"(?<![\d.,])(\d{4})$", num)
+    return unit == "年" and four is not None and (four.group(1)[:2] in ("19", "20") or asked_unit != "年")
 
 
 def adjacent(q: Question, clause: str, start: int, end: int, gap: int) -> bool:
@@ -65,7 +77,25 @@ def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 def no_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """Lists and explanations are answered by the sentence itself."""
+    """Lists are answered by the sentences themselves."""
+    return ""
+
+
+def cause_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """For a why question: the rest of the clause after the sentence's first cause word (由于[伤病困扰]，他…), else "".
+    The cause word must stand as a word of its own (jieba: 因 of 因身体原因, not of 因此 or 原因)."""
+    from qa.query.question import pos_words
+
+    if not ASKS_REASON.search(q.norm):
+        return ""
+    at = 0
+    for word, flag in pos_words(text):
+        at = text.find(word, at) + len(word)
+        if word in CAUSE_WORDS and flag in _CAUSE_FLAGS:
+            end = min((i for i in (text.find(ch, at) for ch in _CLAUSE) if i >= 0), default=len(text))
+            reason = text[at:end].strip(_STOP)
+            if len(reason) >= 2 and reason not in q.norm:
+                return reason
     return ""
 
 
@@ -130,7 +160,7 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
         num, unit = m.group("num"), m.group("unit") or ""
         if not num[0].isdigit() and not (unit and adjacent(q, text, m.start(), m.end(), cfg.adjacent_gap)):
             continue
-        if unit == "年" and q.unit != "年" and len(num) == 4 or re.match(r"\d+[月日]", text[m.start():]):
+        if year_like(num, unit, q.unit) or re.match(r"\d+[月日]", text[m.start():]):
             continue
         near = _proximity(q, text, m.start(), m.end(), cfg)
         unit_score = cfg.short_unit if q.unit and unit in aliases else cfg.short_other_unit if unit else cfg.short_bare
@@ -150,6 +180,7 @@ _LOOSE_MIN = 3  # characters the loose left side must match: two (工会, 会议
 _QUOTED_AT = re.compile(r"[为是：:\s]*(“[^”]{1,30}”|《[^》]{1,40}》)")  # a quoted name right after the slot's start
 _STOP = "，,。；;：:！？!?（）()“”\"、 "
 _CLAUSE = "，,。；;：:！？!?"
+_CAUSE_FLAGS = ("c", "p", "d", "v")  # a conjunction or preposition (jieba tags some as adverbs or verbs)
 
 
 def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -167,6 +198,8 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     rest = text[max(start, 0) :]
     right = _longest(after, rest, tail=False) or _longest(after[len(_head_noun(after)) :], rest, tail=False)
     end = text.find(right, max(start, 0)) if right else -1
+    if left and end >= 0:  # the left side's occurrence nearest the right one (美国…于美国[NBC]频道播出)
+        start = text.rfind(left, 0, end) + len(left)
     if start < 0 and end < 0:
         start = _loose_left(before, text)  # 金正恩亲自试驾了什么 → 金正恩亲自[驾驶着…装甲车]
         if start < 0:
@@ -177,13 +210,14 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         quoted = _QUOTED_AT.match(text, start)  # 主题为“通用智能，人机共生”: the quote is the answer
         if quoted and quoted.group(1)[1:-1] not in q.norm:
             return quoted.group(1)
-        end = min((i for i in (text.find(ch, start) for ch in _STOP) if i >= 0), default=len(text))
+        stops = _STOP.replace("、", "") if q.form is Form.LIST else _STOP  # a list's slot runs over its items
+        end = min((i for i in (text.find(ch, start) for ch in stops) if i >= 0), default=len(text))
     elif _ASKS_KIND.search(m.group(0)) and after.startswith(right):  # (right found unskipped)
         head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击, …专科学校)
         if head and text.startswith(head, end):
             end += len(head)
     span = _FILLER.sub("", text[start:end].strip(_STOP)).strip(_STOP)
-    return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
+    return span if 2 <= len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
 
 
 def _loose_left(before: str, text: str) -> int:

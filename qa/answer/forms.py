@@ -22,7 +22,7 @@ Extractor = Callable[[Question, str, ComposerConfig], str]
 class Slot(StrEnum):
     """How a form uses the words that fill the question's slot (`facts.aligned_answer`) as its short answer."""
 
-    NONE = "none"  # never (numbers and dates have exact extractors; explanations have no bare fact)
+    NONE = "none"  # never (numbers and dates have exact extractors)
     FIRST = "first"  # before the form's own extractor, when short enough (max_slot_first_chars)
     FALLBACK = "fallback"  # only when the form's own extractor finds nothing
 
@@ -49,7 +49,8 @@ RULES: dict[Form, FormRule] = {
     Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST,
                          typed_first=names.asks_kind),  # 哪个城市: a place of that kind beats the slot's words
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK),
-    Form.EXPLANATION: FormRule(scoring.explanation_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK),
+    Form.EXPLANATION: FormRule(scoring.explanation_score, facts.cause_answer, long=True, extends=True,
+                               slot=Slot.FALLBACK),  # a why question's reason, else the slot's words
     Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST),
 }
 

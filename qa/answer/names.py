@@ -16,6 +16,7 @@ from qa.answer.facts import ORG, quoted_answer
 from qa.lexicon import (
     BYLINE,
     COUNTRIES,
+    LOCATED,
     NAME_END,
     NAME_TITLE,
     NOT_ENTITIES,
@@ -111,10 +112,13 @@ def asks_kind(q: Question) -> bool:
     return bool(asked_kind(q)[0])
 
 
+_POINTING_BACK = ("该", "本", "其", "此")  # 位于该县县境南部 names no place
+
+
 def place_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The place of the asked kind nearest the question's words (哪个城市 → 蔚山市; a name right after the asked word,
-    城市特拉维夫, counts); without an asked kind the venue of an event (在重庆市工人文化宫举行), else the nearest run of
-    place words (四川泸州古蔺县), else a quoted name."""
+    城市特拉维夫, counts); without an asked kind the venue of an event (在重庆市工人文化宫举行), else where the sentence
+    says something lies (位于[…]), else the nearest run of place words (四川泸州古蔺县), else a quoted name."""
     asked, suffix = asked_kind(q)
     single, runs = place_names(text)
     if asked:
@@ -126,7 +130,18 @@ def place_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     venue = VENUE.search(text)
     if venue:
         return VENUE_VERB.sub("", venue.group(0)[1:])
-    return nearest(q, text, runs) or quoted_answer(q, text, cfg)
+    return _location(text, cfg) or nearest(q, text, runs) or quoted_answer(q, text, cfg)
+
+
+def _location(text: str, cfg: ComposerConfig) -> str:
+    """The rest of the clause after a word saying where something lies (位于[新疆维吾尔自治区且末县]，), unless it
+    points back (位于该县…) or runs longer than a short answer may."""
+    m = LOCATED.search(text)
+    if not m:
+        return ""
+    end = re.search(r"[，,。；;！？!?]|$", text[m.end() :]).start() + m.end()
+    where = text[m.end() : end].strip()
+    return where if 2 <= len(where) <= cfg.max_aligned_chars and not where.startswith(_POINTING_BACK) else ""
 
 
 # --- people ------------------------------------------------------------------------------------------------------

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import DATE, ORDINAL_ANSWER, ORG, QUANTITY, UNIT_ALIASES, adjacent, focus_share, title_answer
+from qa.answer.facts import (
+    DATE,
+    ORDINAL_ANSWER,
+    ORG,
+    QUANTITY,
+    UNIT_ALIASES,
+    adjacent,
+    focus_share,
+    title_answer,
+    year_like,
+)
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
@@ -145,7 +155,7 @@ def number_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
         share = focus_share(q, clause)
         for m in QUANTITY.finditer(clause):
             num, unit = m.group("num"), m.group("unit") or ""
-            if not num[0].isdigit() and not unit or unit == "年" and q.unit != "年" and len(num) == 4:
+            if not num[0].isdigit() and not unit or year_like(num, unit, q.unit):
                 continue
             if re.match(r"\d+[月日]", clause[m.start():]):
                 continue

@@ -50,7 +50,7 @@ _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2}月(?:\d{1,2}日)?)")
 _ORDINAL = re.compile(rf"第([0-9{ORDINAL_NUMERALS}]+)(届|期|次|批|个|轮)")
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English patterns run on lower-cased text
-    (Form.NUMBER, r"多长时间|多久"),
+    (Form.NUMBER, r"多长时间|多久|多(?:远|长|宽|深|厚|重|快)(?=[?？。，,的呢]|$)"),  # 距离太阳多远: a measure
     (Form.DATE, r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号|几日|什么时间|哪个月|日期|举办时间|举行时间"
              r"|时间(?:是|为)?[?？。]*$"  # keyword style: 耶伦访华时间
              r"|\bwhen\b|what year|which year|what date|what time"),
@@ -65,7 +65,7 @@ _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English pa
             r"|谁(?=主办|承办|举办|组织|发起|牵头|打造|主导|指导|颁发)"
             r"|\bwhich (?:organi[sz]ation|company|unit|department|school|university|enterprise|institution|agency)\b"
             r"|\bwho (?:organi[sz]ed|hosted|sponsored|ran)\b"),
-    (Form.NUMBER, r"多少|(?<![那这近前后好])几(?!乎)|数量|人数|金额|比例|占比|多大|多高|[\u4e00-\u9fff]数$"
+    (Form.NUMBER, r"多少|(?<![那这近前后好])几(?!乎|经)|数量|人数|金额|比例|占比|多大|多高|[\u4e00-\u9fff]数$"
                r"|\bhow (?:many|much|old|large|big)\b|number of"
                r"|what percentage|what (?:is|was|are|were) the (?:[\w'-]+ ){0,5}?(?:rate|percentage|proportion|number"
                r"|amount|total|size|count)\b"),
@@ -78,6 +78,8 @@ _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English pa
 )
 _NOUNISH = ("n", "nz", "vn", "nr", "ns", "nt", "j", "l", "eng", "an", "i", "t")
 _FLAG_KINDS = {"ns": EntityKind.PLACE, "nt": EntityKind.ORG, "nr": EntityKind.PERSON}  # jieba tag → entity kind
+_QUESTION_CHARS = "为几多什哪怎如何谁"  # the first characters of the question words that may be inside a word
+_NOT_ASKING_FLAGS = ("ns", "nr", "nt", "nz")  # a longer name that begins with a question word: 几内亚
 _NAMED_FOCUS_FORMS = (Form.NUMBER, Form.LIST, Form.DATE, Form.PERSON, Form.PLACE)  # focus may precede the asking
 
 
@@ -136,11 +138,34 @@ def is_english(text: str) -> bool:
 
 
 def detect_form(norm: str) -> Form:
-    """The asked form of a normalised question (first matching pattern), else generic."""
+    """The asked form of a normalised question (first pattern with a match that is a question word), else generic."""
+    spans = None if is_english(norm) else _word_spans(norm)
     for form, pattern in _FORM_PATTERNS:
-        if re.search(pattern, norm):
+        if any(spans is None or _asks(m, spans) for m in re.finditer(pattern, norm)):
             return form
     return Form.GENERIC
+
+
+def _word_spans(norm: str) -> list[tuple[int, int, str]]:
+    """(start, end, part of speech) of each jieba word of `norm`."""
+    spans, at = [], 0
+    for w in _pos_tokenizer().cut(norm):
+        spans.append((at, at + len(w.word), w.flag))
+        at += len(w.word)
+    return spans
+
+
+def _asks(m: re.Match[str], spans: list[tuple[int, int, str]]) -> bool:
+    """A pattern match is a question word unless it starts inside a word other than a numeral (称为|什么 is not
+    为什么; 第几个 asks) or is the start of a longer name or adverb (几内亚, 几经)."""
+    if m.group(0)[:1] not in _QUESTION_CHARS:  # (参赛队伍数: the pattern's first character is any noun's)
+        return True
+    for start, end, flag in spans:
+        if start < m.start() < end:
+            return flag == "m"
+        if start == m.start():
+            return end <= m.end() or not flag.startswith(_NOT_ASKING_FLAGS)
+    return True
 
 
 def asked_unit(norm: str, focus: tuple[str, ...] = ()) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import aligned_answer, slot_fit, title_answer
+from qa.answer.facts import aligned_answer, cause_answer, quantity_answer, slot_fit, title_answer, year_like
 from qa.answer.forms import short_answer
 from qa.query.question import analyze_question
 
@@ -86,3 +86,35 @@ def test_of_two_equally_close_quantities_the_one_after_the_question_s_words_wins
     q = analyze_question("智慧家庭业务收入同比增长了多少？")
     sentence = "上半年,固网及智慧家庭服务收入达到620亿元,同比增长3.6%,其中,智慧家庭业务收入达到93亿元,同比增长15.7%。"
     assert short_answer(q, sentence, CFG) == "15.7%"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("步道有多长？", "新建步道全长约1,000米,沿江而建。", "1,000米"),  # thousands separator kept
+    ("雌狸有多长？", "雄狸体长约70-75厘米，雌狸约65-70厘米。", "65-70厘米"),  # a range is one quantity
+    ("这种鱼生活在水深多少的海域？", "栖息在水深0.5至10公尺的珊瑚礁区。", "0.5至10公尺"),
+    ("项目建了多少年？", "项目从2019-2021年建设，历时3年。", "3年"),  # a range of years is a date
+])
+def test_quantities_with_ranges_separators_and_length_units(question, sentence, expected):
+    assert quantity_answer(analyze_question(question), sentence, CFG) == expected
+
+
+def test_a_four_digit_year_is_a_date_unless_a_number_of_years_is_asked():
+    assert year_like("2023", "年", "") and year_like("2019-2021", "年", "年")
+    assert not year_like("1000", "年", "年") and not year_like("30", "年", "") and not year_like("2023", "人", "")
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("他为什么改名？", "他原名苏博，因为婶婶认为他命中缺金，改名镜宇。", "婶婶认为他命中缺金"),
+    ("为什么要兴建这条路？", "为了解决南北交通问题，市里兴建了这条路。", "解决南北交通问题"),
+    ("他为什么退役？", "返回中国后不久因伤病而退役。", "伤病而退役"),
+    ("他为什么退役？", "因此他在2010年退役。", ""),  # 因此 is no cause word
+    ("工会怎样帮助职工？", "工会因为经费充足，组织了培训。", ""),  # only why questions take the reason
+])
+def test_a_why_questions_short_answer_is_the_clause_after_the_cause_word(question, sentence, expected):
+    assert cause_answer(analyze_question(question), sentence, CFG) == expected
+
+
+def test_a_list_questions_slot_runs_over_its_items():
+    q = analyze_question("惜字塔通常建造在哪些地方？")
+    sentence = "惜字塔通常建造于场镇街口、书院寺庙之内、道路桥梁旁边。"
+    assert short_answer(q, sentence, CFG) == "场镇街口、书院寺庙之内、道路桥梁旁边"

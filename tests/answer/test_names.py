@@ -83,3 +83,9 @@ def test_a_place_the_question_names_in_another_form_is_not_the_answer():
 def test_the_home_country_is_no_required_entity_but_still_an_answer():
     q = analyze_question("去年哪个国家的汽车出口量最大？")
     assert short_answer(q, "去年汽车出口量最大的是中国，其次是日本。", CFG) == "中国"
+
+
+def test_where_a_sentence_says_something_lies():
+    q = analyze_question("这座机场在什么地方？")
+    assert place_answer(q, "且末机场是一个中国机场，位于新疆维吾尔自治区且末县。", CFG) == "新疆维吾尔自治区且末县"
+    assert place_answer(q, "澉浦镇位于该县县境南部，西与海宁县接壤。", CFG) != "该县县境南部"  # points back

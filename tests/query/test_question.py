@@ -18,6 +18,14 @@ from qa.query.question import analyze_question
     ("江北区总工会为职工做了什么？", Form.EXPLANATION),  # what did X do: X's actions, 1-3 sentences
     ("What did the Jiangbei union do for workers?", Form.EXPLANATION),
     ("市场监管局对当事人做了什么决定？", Form.GENERIC),  # asks for a thing (决定), not for actions
+    # a question word must be a word of the question: 称为|什么 asks what it is called, 几内亚 is a country
+    ("这种节奏型被称为什么？", Form.GENERIC),
+    ("几内亚法郎的辅币单位是什么？", Form.GENERIC),
+    ("他为什么辞职？", Form.EXPLANATION),
+    ("入选的是第几期名录？", Form.NUMBER),  # 第|几期 (jieba splits the ordinal oddly)
+    ("这颗恒星距离太阳多远？", Form.NUMBER),  # a measure: 多远, 多长, 多重 …
+    ("新建的步道有多长？", Form.NUMBER),
+    ("他有多重身份？", Form.GENERIC),  # 多重 as "multiple"
 ])
 def test_question_forms(question: str, form: Form) -> None:
     assert analyze_question(question).form is form
