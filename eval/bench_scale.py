@@ -8,8 +8,9 @@ For each size N the first N items of `--corpus` (JSONL, optionally gzipped) are 
 `qa index`'s own `build_index`, in a child process so that its peak RSS is its own: wall time, memory and seconds
 per stage (`IndexReport.stages`), embedding chunks/s. `--index-for N=DIR` reuses a finished index of those items
 instead; its build numbers are read from `--build-log N=FILE` (a `/usr/bin/time -v qa index` log: elapsed wall
-time, maximum RSS, the embedding bar's final count and time), and its stages other than embedding are measured by
-a build of the same items with random vectors (`--random` worker below). Then, on that index: warm latency of
+time, maximum RSS, the embedding bar's final count and time, the `stages:` line `qa index` prints); only for a log
+without that line are its stages measured by a build of the same items with random vectors (`--random` worker
+below). Then, on that index: warm latency of
 `QA.search` (hybrid, k 10), of `QA.ask` and of the query embedding alone, over the CRUD dev questions whose
 `doc_ids` all lie in the first N items (at most `--scale-queries`, `--scale-repeats` rounds, p50/p95, the 1-minute
 load before each round); cold start: a `qa ask` subprocess and the UI (`app.py`, until its port answers HTTP),
@@ -137,6 +138,10 @@ def parse_time_log(path: Path) -> dict:
         parts = [float(x) for x in elapsed.split(":")]
         seconds = sum(x * 60 ** i for i, x in enumerate(reversed(parts)))
         out.update(embedded=int(n), embed_s=seconds, chunks_per_s=round(int(n) / seconds, 1) if seconds else None)
+    stages = re.search(r"stages: (.+?); peak RSS", text)  # `qa index` prints each stage's seconds
+    if stages:
+        pairs = re.findall(r"(\w+) ([\d.]+) s", stages.group(1))
+        out["stages"] = {name: {"seconds": float(seconds)} for name, seconds in pairs}
     summary = re.search(r"(\d+) articles, (\d+) paragraphs, (\d+) chunks;.*?; ([\d.]+) s", text)
     if summary:
         a, p, c, s = summary.groups()
@@ -253,7 +258,8 @@ def bench_scale(args: argparse.Namespace) -> dict:
             if n in reuse:
                 index = reuse[n]
                 row["build"] = parse_time_log(logs[n]) if n in logs else {}
-                row["build_random"] = build(folder / "news", folder / "index", args.model, random=True)
+                if "stages" not in row["build"]:  # a log from before `qa index` printed its stages
+                    row["build_random"] = build(folder / "news", folder / "index", args.model, random=True)
             else:
                 index = folder / "index"
                 row["build"] = build(folder / "news", index, args.model, random=False)

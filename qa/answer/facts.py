@@ -35,6 +35,7 @@ DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{
                   r"|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
 TITLE = re.compile(r"《([^》]{1,40})》")  # a work's title: a film, book, programme, document
 ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{ORG_SUFFIX})")
+_ASKS_YEAR = re.compile(r"哪一?年|几几年|什么年份|\bwhat year\b|\bwhich year\b")
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
 
@@ -65,9 +66,22 @@ def quantity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """The longest date of the sentence."""
-    dates = DATE.findall(text)
-    return max(dates, key=len) if dates else ""
+    """The date of the sentence most closely tied to the question's terms (他于2005年毕业，[2009年]创立… answers
+    哪一年创立), the longest of equally tied ones, not one that is part of what the question names; only its year
+    when the question asks for a year (哪一年)."""
+    from qa.query.question import pos_words
+
+    found = list(DATE.finditer(text))
+    # a date the question writes itself, or one that starts a name the question gives (2024年[企业]…培训: a noun of
+    # the question right after it, not a verb as in 1916年[前往]), is no answer
+    nouns = [t for t in q.terms if pos_words(t)[:1] and pos_words(t)[0][1].startswith("n")]
+    dates = [m for m in found if m.group(0) not in q.norm
+             and not any(text.startswith(t, m.end()) for t in nouns)] or found
+    if not dates:
+        return ""
+    best = max(dates, key=lambda m: (sum(_tie(text, t, m.start(), m.end(), cfg) for t in q.terms), len(m.group(0))))
+    year = re.match(r"\d{4}年", best.group(0)) if _ASKS_YEAR.search(q.norm) else None
+    return year.group(0) if year else best.group(0)
 
 
 def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:

@@ -51,7 +51,8 @@ _ORDINAL = re.compile(rf"第([0-9{ORDINAL_NUMERALS}]+)(届|期|次|批|个|轮)"
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English patterns run on lower-cased text
     (Form.NUMBER, r"多长时间|多久|多(?:远|长|宽|深|厚|重|快)(?=[?？。，,的呢]|$)"),  # 距离太阳多远: a measure
-    (Form.DATE, r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号|几日|什么时间|哪个月|日期|举办时间|举行时间"
+    (Form.DATE, r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号(?=[?？。，,]|$)|几日|什么时间|哪个月|日期"
+             r"|举办时间|举行时间"  # (几号球衣 asks for a number)
              r"|时间(?:是|为)?[?？。]*$"  # keyword style: 耶伦访华时间
              r"|\bwhen\b|what year|which year|what date|what time"),
     (Form.LIST, r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方支队家国位名]"

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import aligned_answer, cause_answer, quantity_answer, slot_fit, title_answer, year_like
+from qa.answer.facts import (
+    aligned_answer,
+    cause_answer,
+    date_answer,
+    quantity_answer,
+    slot_fit,
+    title_answer,
+    year_like,
+)
 from qa.answer.forms import short_answer
 from qa.query.question import analyze_question
 
@@ -118,3 +126,17 @@ def test_a_list_questions_slot_runs_over_its_items():
     q = analyze_question("惜字塔通常建造在哪些地方？")
     sentence = "惜字塔通常建造于场镇街口、书院寺庙之内、道路桥梁旁边。"
     assert short_answer(q, sentence, CFG) == "场镇街口、书院寺庙之内、道路桥梁旁边"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("李翰哪一年创立翰你设计？", "他于2005年自伦敦毕业，2009年于伦敦创立翰你设计。", "2009年"),  # the date tied to 创立
+    ("公司哪年成立？", "公司成立于1994年5月30日，总部位于北京。", "1994年"),  # a year asked: the year only
+    ("大会什么时候召开？", "大会于2023年6月8日召开。", "2023年6月8日"),
+])
+def test_a_date_questions_short_answer_is_the_date_tied_to_its_terms(question, sentence, expected):
+    assert date_answer(analyze_question(question), sentence, CFG) == expected
+
+
+def test_a_date_the_question_writes_itself_is_no_answer():
+    q = analyze_question("2024年集体协商竞赛培训会是哪一天？")
+    assert date_answer(q, "7月18日,区总工会联合举办了2024年集体协商竞赛培训会。", CFG) == "7月18日"
