@@ -90,6 +90,7 @@ PLACE_KINDS = read_pairs("place_kinds.tsv")  # (asked word, suffix): 城市 → 
 PLACE_ALIASES = read_pairs("place_aliases.tsv")  # (alias, standard name): 山城 → 重庆, 粤省 → 广东
 SYNONYMS = read_pairs("synonyms.tsv")  # (abbreviation, full form): 市总 → 市总工会
 # Suffixes: each use reads its own rows of one file (the files say why the lists differ).
+PLACE_SUFFIXES = tuple(dict.fromkeys(s for s, _ in read_pairs("place_suffixes.tsv")))  # 市, 县 … joined to a place
 PLACE_SUFFIX = re.compile(f"({'|'.join(_used_by('place_suffixes.tsv', 'question'))})$")  # 沙坪坝区 → 沙坪坝
 ORG_NAME_SUFFIX = re.compile(f"({'|'.join(_used_by('org_suffixes.tsv', 'question'))})$")  # 沙坪坝区总工会 → 沙坪坝
 SURFACE_SUFFIX = re.compile(f"({'|'.join(_used_by('place_suffixes.tsv', 'followup'))}|年)")  # kept in a swap: 区, 年

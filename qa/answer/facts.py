@@ -98,13 +98,12 @@ def no_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 def cause_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """For a why question: the rest of the clause after the sentence's first cause word (由于[伤病困扰]，他…), else "".
     The cause word must stand as a word of its own (jieba: 因 of 因身体原因, not of 因此 or 原因)."""
-    from qa.query.question import pos_words
+    from qa.query.question import words_at
 
     if not ASKS_REASON.search(q.norm):
         return ""
-    at = 0
-    for word, flag in pos_words(text):
-        at = text.find(word, at) + len(word)
+    for start, word, flag in words_at(text):
+        at = start + len(word)
         if word in CAUSE_WORDS and flag in _CAUSE_FLAGS:
             end = min((i for i in (text.find(ch, at) for ch in _CLAUSE) if i >= 0), default=len(text))
             reason = text[at:end].strip(_STOP)

@@ -22,31 +22,21 @@ from qa.lexicon import (
     NOT_ENTITIES,
     ORG_SUFFIX,
     PLACE_KINDS,
+    PLACE_SUFFIXES,
     PROVINCES,
     QUESTION_WORD,
     VENUE,
     VENUE_VERB,
-    read_pairs,
 )
-from qa.query.question import Question, is_person_name, pos_words
+from qa.query.question import Question, is_person_name, pos_words, words_at
 
 Found = tuple[int, str]  # (where in the sentence, the name)
 
-_SUFFIXES = tuple(dict.fromkeys(s for s, uses in read_pairs("place_suffixes.tsv")))  # 市, 县 … joined to a place
 _TITLED = re.compile(rf"(?:{NAME_TITLE})+([\u4e00-\u9fff·]{{2,12}}?)(?={NAME_END}|[^\u4e00-\u9fff·]|$)")
 _DOTTED = re.compile(rf"[\u4e00-\u9fff]{{2,4}}(?:·[\u4e00-\u9fffa-z]{{1,6}}?)+(?={NAME_END}|[^\u4e00-\u9fff·a-z]|$)")
 _PERSON_FLAGS = ("nr", "nrt", "nrfg")
+_AFTER_ASKED = 100  # an organisation after the asked word ranks behind every one before it (the doer comes first)
 _ORG_FLAGS = ("nt", "j")
-
-
-def words_at(text: str) -> list[tuple[int, str, str]]:
-    """(start, word, part of speech) of each jieba word of `text`."""
-    out, pos = [], 0
-    for word, flag in pos_words(text):
-        pos = text.find(word, pos)
-        out.append((pos, word, flag))
-        pos += len(word)
-    return out
 
 
 def in_question(q: Question, name: str) -> bool:
@@ -55,7 +45,7 @@ def in_question(q: Question, name: str) -> bool:
     rest = name
     for form in sorted((f for e in q.entities for f in e.forms), key=len, reverse=True):
         rest = rest.replace(form, "")
-    return name in q.norm or all(ch in "".join(_SUFFIXES) for ch in rest)
+    return name in q.norm or all(ch in "".join(PLACE_SUFFIXES) for ch in rest)
 
 
 def nearest(q: Question, text: str, found: list[Found]) -> str:
@@ -80,7 +70,7 @@ def place_names(text: str) -> tuple[list[Found], list[Found]]:
     single: list[Found] = []
     runs: list[Found] = []
     for start, word, flag in words_at(text):
-        if single and start == single[-1][0] + len(single[-1][1]) and word in _SUFFIXES:
+        if single and start == single[-1][0] + len(single[-1][1]) and word in PLACE_SUFFIXES:
             single[-1] = (single[-1][0], single[-1][1] + word)
         elif flag == "ns" and word not in NOT_ENTITIES and len(word) >= 2:
             single.append((start, word))
@@ -224,7 +214,7 @@ def org_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 
     def gap(item: Found) -> int:
         end = item[0] + len(item[1])
-        return min((s - end if end <= s else 100 + item[0] - s for s in spots), default=0)
+        return min((s - end if end <= s else _AFTER_ASKED + item[0] - s for s in spots), default=0)
 
     return min(names, key=gap)[1] if names else ""
 

@@ -140,20 +140,11 @@ def is_english(text: str) -> bool:
 
 def detect_form(norm: str) -> Form:
     """The asked form of a normalised question (first pattern with a match that is a question word), else generic."""
-    spans = None if is_english(norm) else _word_spans(norm)
+    spans = None if is_english(norm) else [(at, at + len(w), f) for at, w, f in words_at(norm)]
     for form, pattern in _FORM_PATTERNS:
         if any(spans is None or _asks(m, spans) for m in re.finditer(pattern, norm)):
             return form
     return Form.GENERIC
-
-
-def _word_spans(norm: str) -> list[tuple[int, int, str]]:
-    """(start, end, part of speech) of each jieba word of `norm`."""
-    spans, at = [], 0
-    for w in _pos_tokenizer().cut(norm):
-        spans.append((at, at + len(w.word), w.flag))
-        at += len(w.word)
-    return spans
 
 
 def _asks(m: re.Match[str], spans: list[tuple[int, int, str]]) -> bool:
@@ -236,6 +227,16 @@ def search_query(question: str, lexicon: Lexicon | None = None) -> str:
     extra = [f for e in q.entities if e.kind in places for f in e.forms if not is_english(f)]
     extra += [w for t in q.terms for w in (t, *q.alts(t))]
     return f"{question} {' '.join(dict.fromkeys(extra))}" if extra else question
+
+
+def words_at(text: str) -> list[tuple[int, str, str]]:
+    """(start, word, part of speech) of each jieba word of `text` (`pos_words` with where each word starts)."""
+    out, pos = [], 0
+    for word, flag in pos_words(text):
+        pos = text.find(word, pos)
+        out.append((pos, word, flag))
+        pos += len(word)
+    return out
 
 
 def pos_words(norm: str) -> list[tuple[str, str]]:
