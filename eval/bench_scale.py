@@ -119,7 +119,9 @@ def _worker(corpus: str, index: str, out: str, model: str, random: str) -> None:
 
 
 def parse_time_log(path: Path) -> dict:
-    """Build numbers from a `/usr/bin/time -v qa index` log: wall, max RSS, embedding count and seconds."""
+    """Build numbers from a `/usr/bin/time -v qa index` log: wall, max RSS, embedding count and seconds, and the
+    seconds per stage of its `stages:` line (those of that run only: a build resumed after a kill embeds only what
+    the killed run left)."""
     text = path.read_text(encoding="utf-8", errors="replace")
     stdout = path.with_suffix(".log")  # `qa index … >index.log 2>index.err`: the summary line is in the first
     if stdout != path and stdout.is_file():
@@ -333,8 +335,9 @@ def markdown(result: dict) -> str:
                      f"{'~' if b.get('estimated_embed_s') else ''}{wall} | " + " | ".join(cells)
                      + f" | {rate or ''} | {peak or ''} |")
     lines += ["", "`~`: embedding seconds read from a `qa index` log (reused index) or estimated from the largest "
-              "measured size's chunks/s (all items, labelled estimate); stages other than embedding of a reused "
-              "index come from a build of the same items with random vectors.", "",
+              "measured size's chunks/s (all items, labelled estimate); the other stages of a reused index from its "
+              "log's `stages:` line, or, for a log without one, from a build of the same items with random vectors.",
+              "",
               "| items | questions × rounds | load per round | embed query p50 / p95 ms | search hybrid p50 / p95 ms "
               "| ask p50 / p95 ms | open s | RSS open MB | cold `qa ask` s | cold UI s |", "|" + "---|" * 10]
     for n, r in result["sizes"].items():

@@ -22,7 +22,7 @@ from qa.lexicon import (
     UNITS,
 )
 from qa.query.kinds import Form
-from qa.query.question import Question
+from qa.query.question import Question, pos_words, words_at
 
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,000 with its thousands separators
@@ -35,15 +35,19 @@ DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?|\d{
                   r"|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
 TITLE = re.compile(r"《([^》]{1,40})》")  # a work's title: a film, book, programme, document
 ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{ORG_SUFFIX})")
+_FUNCTION_FLAGS = tuple("rdcpuyx")  # jieba: pronoun, adverb, conjunction, preposition, particle, symbol (他姓[王]
+# is a name)
+_DAY = ("月", "日")  # after a number: a date (3月10-12日), not a quantity
 _ASKS_YEAR = re.compile(r"哪一?年|几几年|什么年份|\bwhat year\b|\bwhich year\b")
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
 
 def year_like(num: str, unit: str, asked_unit: str) -> bool:
-    """`num` + `unit` is a year: 19xx年/20xx年 (2019-2021年) always, other four digits when the question does not
-    ask for a number of years."""
+    """`num` + `unit` is a year: a range of 19xx/20xx years (2019-2021年) always, other four digits when the
+    question does not ask for a number of years (多少年 takes 2000年历史)."""
     four = re.search(r"(?<![\d.,])(\d{4})$", num)
-    return unit == "年" and four is not None and (four.group(1)[:2] in ("19", "20") or asked_unit != "年")
+    ranged = four is not None and num != four.group(1) and four.group(1)[:2] in ("19", "20")  # 2019-2021年
+    return unit == "年" and four is not None and (ranged or asked_unit != "年")
 
 
 def adjacent(q: Question, clause: str, start: int, end: int, gap: int) -> bool:
@@ -69,19 +73,27 @@ def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The date of the sentence most closely tied to the question's terms (他于2005年毕业，[2009年]创立… answers
     哪一年创立), the longest of equally tied ones, not one that is part of what the question names; only its year
     when the question asks for a year (哪一年)."""
-    from qa.query.question import pos_words
-
     found = list(DATE.finditer(text))
-    # a date the question writes itself, or one that starts a name the question gives (2024年[企业]…培训: a noun of
-    # the question right after it, not a verb as in 1916年[前往]), is no answer
-    nouns = [t for t in q.terms if pos_words(t)[:1] and pos_words(t)[0][1].startswith("n")]
-    dates = [m for m in found if m.group(0) not in q.norm
-             and not any(text.startswith(t, m.end()) for t in nouns)] or found
+    # a date the question writes itself, or one that starts a name the question gives, is no answer
+    dates = [m for m in found if m.group(0) not in q.norm and not _starts_name(q, text, m.end())] or found
     if not dates:
         return ""
     best = max(dates, key=lambda m: (sum(_tie(text, t, m.start(), m.end(), cfg) for t in q.terms), len(m.group(0))))
     year = re.match(r"\d{4}年", best.group(0)) if _ASKS_YEAR.search(q.norm) else None
     return year.group(0) if year else best.group(0)
+
+
+def _starts_name(q: Question, text: str, at: int) -> bool:
+    """Two or more of the question's terms follow `at` one after another, none a verb: the date before them is part of
+    a name (2024年[企业][民主][管理工作][培训]), not when something happened (1950年[工会][成立])."""
+    run = []
+    while True:
+        term = next((t for t in q.terms if text.startswith(t, at)), None)
+        if term is None:
+            break
+        run.append(term)
+        at += len(term)
+    return len(run) >= 2 and not any(f.startswith("v") and f != "vn" for t in run for _, f in pos_words(t))
 
 
 def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -98,15 +110,13 @@ def no_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 def cause_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """For a why question: the rest of the clause after the sentence's first cause word (由于[伤病困扰]，他…), else "".
     The cause word must stand as a word of its own (jieba: 因 of 因身体原因, not of 因此 or 原因)."""
-    from qa.query.question import words_at
-
     if not ASKS_REASON.search(q.norm):
         return ""
     for start, word, flag in words_at(text):
         at = start + len(word)
         if word in CAUSE_WORDS and flag in _CAUSE_FLAGS:
-            end = min((i for i in (text.find(ch, at) for ch in _CLAUSE) if i >= 0), default=len(text))
-            reason = text[at:end].strip(_STOP)
+            end = min((i for i in (text.find(ch, at) for ch in CLAUSE_END + "而") if i >= 0), default=len(text))
+            reason = text[at:end].strip(STOP)  # (因身体原因而退役: the effect after 而 is not the reason)
             if len(reason) >= 2 and reason not in q.norm:
                 return reason
     return ""
@@ -173,7 +183,7 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
         num, unit = m.group("num"), m.group("unit") or ""
         if not num[0].isdigit() and not (unit and adjacent(q, text, m.start(), m.end(), cfg.adjacent_gap)):
             continue
-        if year_like(num, unit, q.unit) or re.match(r"\d+[月日]", text[m.start():]):
+        if year_like(num, unit, q.unit) or re.match(r"\d+[月日]", text[m.start() :]) or text.startswith(_DAY, m.end()):
             continue
         near = _proximity(q, text, m.start(), m.end(), cfg)
         unit_score = cfg.short_unit if q.unit and unit in aliases else cfg.short_other_unit if unit else cfg.short_bare
@@ -185,14 +195,15 @@ def _best_quantity(q: Question, text: str, cfg: ComposerConfig) -> str:
     return best
 
 
-_ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部本首年天里儿条项类]?|谁|何(?:时|地|处|人)?|多少|几)")
+_ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部本首年天里儿条项类国省市县州]?|谁|何(?:时|地|处|人)?"
+                  r"|多少|几)")
 # the noun after these question words is the answer's kind (什么袭击, 哪所学校); not after 哪位: a name has no role
 _ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首条项类])$")
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
 _LOOSE_MIN = 3  # characters the loose left side must match: two (工会, 会议) turn up in any sentence
 _QUOTED_AT = re.compile(r"[为是：:\s]*(“[^”]{1,30}”|《[^》]{1,40}》)")  # a quoted name right after the slot's start
-_STOP = "，,。；;：:！？!?（）()“”\"、 "
-_CLAUSE = "，,。；;：:！？!?"
+STOP = "，,。；;：:！？!?（）()“”\"、 "  # ends a short answer read from the slot
+CLAUSE_END = "，,。；;：:！？!?"  # ends a clause
 _CAUSE_FLAGS = ("c", "p", "d", "v")  # a conjunction or preposition (jieba tags some as adverbs or verbs)
 
 
@@ -223,14 +234,18 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         quoted = _QUOTED_AT.match(text, start)  # 主题为“通用智能，人机共生”: the quote is the answer
         if quoted and quoted.group(1)[1:-1] not in q.norm:
             return quoted.group(1)
-        stops = _STOP.replace("、", "") if q.form is Form.LIST else _STOP  # a list's slot runs over its items
+        stops = STOP.replace("、", "") if q.form is Form.LIST else STOP  # a list's slot runs over its items
         end = min((i for i in (text.find(ch, start) for ch in stops) if i >= 0), default=len(text))
     elif _ASKS_KIND.search(m.group(0)) and after.startswith(right):  # (right found unskipped)
         head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击, …专科学校)
         if head and text.startswith(head, end):
             end += len(head)
-    span = _FILLER.sub("", text[start:end].strip(_STOP)).strip(_STOP)
-    return span if 2 <= len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
+    span = _FILLER.sub("", text[start:end].strip(STOP)).strip(STOP)
+    if q.form is Form.LIST and len(span) > cfg.max_aligned_chars and "、" in span[: cfg.max_aligned_chars]:
+        span = span[: span.rfind("、", 0, cfg.max_aligned_chars)]  # the items that fit
+    if len(span) == 1 and pos_words(span)[0][1][:1] in _FUNCTION_FLAGS:  # [其]调解员李飞…, [也]是…: no answer
+        return ""
+    return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
 
 
 def _loose_left(before: str, text: str) -> int:
@@ -252,8 +267,8 @@ def _left_bound(before: str, text: str, end: int) -> int:
     """Where the slot starts when the question's words before it are not in the sentence: after the question's
     preposition (在 of 在哪里) when the sentence writes it in the clause (将在[首尔…]持刀行凶), else after the clause
     break before `end`."""
-    start = max((text.rfind(ch, 0, end) for ch in _STOP), default=-1) + 1
-    clause = max((text.rfind(ch, 0, end) for ch in _CLAUSE), default=-1) + 1  # (a quote does not end a clause)
+    start = max((text.rfind(ch, 0, end) for ch in STOP), default=-1) + 1
+    clause = max((text.rfind(ch, 0, end) for ch in CLAUSE_END), default=-1) + 1  # (a quote does not end a clause)
     prep = SLOT_PREPOSITION.search(before)
     at = text.rfind(prep.group(0), clause, end) if prep else -1
     return at + len(prep.group(0)) if prep and at >= 0 else start
@@ -283,7 +298,7 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
 
 def _sides(question: str, ask: re.Match[str]) -> tuple[str, str]:
     """The question's words before and after its question word `ask`, without the punctuation next to it."""
-    return question[: ask.start()].rstrip(_STOP), question[ask.end() :].strip(_STOP)
+    return question[: ask.start()].rstrip(STOP), question[ask.end() :].strip(STOP)
 
 
 def _head_noun(words: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import ORG, quoted_answer
+from qa.answer.facts import CLAUSE_END, ORG, STOP, quoted_answer
 from qa.lexicon import (
     BYLINE,
     COUNTRIES,
@@ -126,11 +126,13 @@ def place_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 def _location(text: str, cfg: ComposerConfig) -> str:
     """The rest of the clause after a word saying where something lies (位于[新疆维吾尔自治区且末县]，), unless it
     points back (位于该县…) or runs longer than a short answer may."""
-    m = LOCATED.search(text)
-    if not m:
+    starts = {s for s, _, _ in words_at(text)}
+    m = next((m for m in LOCATED.finditer(text) if m.start() in starts), None)  # at a word's start: not 单位于
+    if m is None:
         return ""
-    end = re.search(r"[，,。；;！？!?]|$", text[m.end() :]).start() + m.end()
-    where = text[m.end() : end].strip()
+    at = m.end()
+    end = min((i for i in (text.find(ch, at) for ch in CLAUSE_END) if i >= 0), default=len(text))
+    where = text[at:end].strip(STOP)
     return where if 2 <= len(where) <= cfg.max_aligned_chars and not where.startswith(_POINTING_BACK) else ""
 
 

@@ -51,8 +51,8 @@ _ORDINAL = re.compile(rf"第([0-9{ORDINAL_NUMERALS}]+)(届|期|次|批|个|轮)"
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
 _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English patterns run on lower-cased text
     (Form.NUMBER, r"多长时间|多久|多(?:远|长|宽|深|厚|重|快)(?=[?？。，,的呢]|$)"),  # 距离太阳多远: a measure
-    (Form.DATE, r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几号(?=[?？。，,]|$)|几日|什么时间|哪个月|日期"
-             r"|举办时间|举行时间"  # (几号球衣 asks for a number)
+    (Form.DATE, r"什么时候|何时|哪一年|哪年|哪一天|哪天|几月|几日|什么时间|哪个月|日期|举办时间|举行时间"
+             r"|几号(?!线|楼|球衣|房|门|床|位|车|馆|院|窗|文件|令|选手|队员)"  # (几号线, 几号球衣 ask for a number)
              r"|时间(?:是|为)?[?？。]*$"  # keyword style: 耶伦访华时间
              r"|\bwhen\b|what year|which year|what date|what time"),
     (Form.LIST, r"哪些|哪几|哪[“‘「\"]|哪[一二三四五六七八九十两]+[项个种类条方支队家国位名]"
@@ -73,7 +73,8 @@ _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English pa
     (Form.PERSON, r"谁|哪位|何人|什么人|姓名|名字|得主[?？。]*$|获得者[?？。]*$|\bwho\b|\bwhose\b"),
     (Form.PLACE, r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|州|基地|国家|地区)|哪[国省市州]"
               r"|\bwhere\b|which (?:city|district|county|place|venue|province)"),
-    (Form.EXPLANATION, r"为什么|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|好处|效果|成效|影响|帮助"
+    (Form.EXPLANATION, r"为什么|因为什么|为啥|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用|好处|效果|成效"
+                    r"|影响|帮助"
                     r"|做了(?:什么|哪些)(?:事情?|工作)?(?=[?？，,。]|$)|(?:采取|推出|出台)了?(?:什么|哪些)(?:措施|举措|办法)"
                     r"|\bwhy\b|\bhow\b|\bbenefits?\b|\bwhat (?:did|does|has|have) .+ do\b"),
 )
@@ -154,7 +155,7 @@ def _asks(m: re.Match[str], spans: list[tuple[int, int, str]]) -> bool:
         return True
     for start, end, flag in spans:
         if start < m.start() < end:
-            return flag == "m"
+            return flag in ("m", "d")  # (第几个, 有多深 hold their question word)
         if start == m.start():
             return end <= m.end() or not flag.startswith(_NOT_ASKING_FLAGS)
     return True

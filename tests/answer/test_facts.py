@@ -101,6 +101,8 @@ def test_of_two_equally_close_quantities_the_one_after_the_question_s_words_wins
     ("雌狸有多长？", "雄狸体长约70-75厘米，雌狸约65-70厘米。", "65-70厘米"),  # a range is one quantity
     ("这种鱼生活在水深多少的海域？", "栖息在水深0.5至10公尺的珊瑚礁区。", "0.5至10公尺"),
     ("项目建了多少年？", "项目从2019-2021年建设，历时3年。", "3年"),  # a range of years is a date
+    ("这座古城有多少年历史？", "古城已有2000年历史。", "2000年"),  # years asked: 2000年 is a number of years
+    ("活动持续多少天？", "活动时间为3月10-12日，共3天。", "3天"),  # 10-12日 is a date
 ])
 def test_quantities_with_ranges_separators_and_length_units(question, sentence, expected):
     assert quantity_answer(analyze_question(question), sentence, CFG) == expected
@@ -108,13 +110,13 @@ def test_quantities_with_ranges_separators_and_length_units(question, sentence, 
 
 def test_a_four_digit_year_is_a_date_unless_a_number_of_years_is_asked():
     assert year_like("2023", "年", "") and year_like("2019-2021", "年", "年")
-    assert not year_like("1000", "年", "年") and not year_like("30", "年", "") and not year_like("2023", "人", "")
+    assert not year_like("2000", "年", "年") and not year_like("30", "年", "") and not year_like("2023", "人", "")
 
 
 @pytest.mark.parametrize(("question", "sentence", "expected"), [
     ("他为什么改名？", "他原名苏博，因为婶婶认为他命中缺金，改名镜宇。", "婶婶认为他命中缺金"),
     ("为什么要兴建这条路？", "为了解决南北交通问题，市里兴建了这条路。", "解决南北交通问题"),
-    ("他为什么退役？", "返回中国后不久因伤病而退役。", "伤病而退役"),
+    ("他为什么退役？", "返回中国后不久因伤病而退役。", "伤病"),  # the effect after 而 is not the reason
     ("他为什么退役？", "因此他在2010年退役。", ""),  # 因此 is no cause word
     ("工会怎样帮助职工？", "工会因为经费充足，组织了培训。", ""),  # only why questions take the reason
 ])
@@ -132,6 +134,7 @@ def test_a_list_questions_slot_runs_over_its_items():
     ("李翰哪一年创立翰你设计？", "他于2005年自伦敦毕业，2009年于伦敦创立翰你设计。", "2009年"),  # the date tied to 创立
     ("公司哪年成立？", "公司成立于1994年5月30日，总部位于北京。", "1994年"),  # a year asked: the year only
     ("大会什么时候召开？", "大会于2023年6月8日召开。", "2023年6月8日"),
+    ("工会哪年成立？", "1950年工会成立，1980年恢复。", "1950年"),  # 工会 成立 after it: when, not a name
 ])
 def test_a_date_questions_short_answer_is_the_date_tied_to_its_terms(question, sentence, expected):
     assert date_answer(analyze_question(question), sentence, CFG) == expected
@@ -140,3 +143,16 @@ def test_a_date_questions_short_answer_is_the_date_tied_to_its_terms(question, s
 def test_a_date_the_question_writes_itself_is_no_answer():
     q = analyze_question("2024年集体协商竞赛培训会是哪一天？")
     assert date_answer(q, "7月18日,区总工会联合举办了2024年集体协商竞赛培训会。", CFG) == "7月18日"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    # a list longer than a short answer keeps the items that fit
+    ("展会上有哪些企业参展？", "展会上有华为技术有限公司、中兴通讯股份有限公司、小米科技有限责任公司、联想集团参展。",
+     "华为技术有限公司、中兴通讯股份有限公司"),
+    # the left side's occurrence nearest the right side, not the first 美国
+    ("这部剧曾在美国哪个频道播出？", "这部剧为美国真人秀的第七辑，于2008年开始于美国nbc频道播出。", "nbc频道"),
+    ("他姓什么？", "他姓王，是一名律师。", "王"),  # one character can be the answer
+    ("哪位调解员获评十佳律师？", "其调解员李飞律师获评十佳律师称号。", ""),  # … not a pronoun (其)
+])
+def test_slot_bounds(question, sentence, expected):
+    assert aligned_answer(analyze_question(question), sentence, CFG) == expected

@@ -88,4 +88,12 @@ def test_the_home_country_is_no_required_entity_but_still_an_answer():
 def test_where_a_sentence_says_something_lies():
     q = analyze_question("这座机场在什么地方？")
     assert place_answer(q, "且末机场是一个中国机场，位于新疆维吾尔自治区且末县。", CFG) == "新疆维吾尔自治区且末县"
-    assert place_answer(q, "澉浦镇位于该县县境南部，西与海宁县接壤。", CFG) != "该县县境南部"  # points back
+    assert place_answer(q, "它位于该县县境南部。", CFG) == ""  # points back: names no place
+    assert place_answer(q, "总部位于：北京市海淀区。", CFG) == "北京市海淀区"
+    assert "3月底" not in place_answer(q, "各单位于3月底前开展培训。", CFG)  # 位于 inside 单位于 is no 位于
+    assert place_answer(q, "主要分布在印度西太平洋区，包括红海。", CFG) == "印度西太平洋区"  # 分布|在: two words
+
+
+def test_a_country_asked_with_its_kind_word_keeps_it():
+    q = analyze_question("他是哪国著名的作家？")
+    assert short_answer(q, "他是德国著名的作家。", CFG) == "德国"

@@ -26,7 +26,10 @@ from qa.query.question import analyze_question
     ("这颗恒星距离太阳多远？", Form.NUMBER),  # a measure: 多远, 多长, 多重 …
     ("新建的步道有多长？", Form.NUMBER),
     ("他有多重身份？", Form.GENERIC),  # 多重 as "multiple"
-    ("他身披几号球衣？", Form.NUMBER),  # 几号 at the end of a clause asks for a day
+    ("他身披几号球衣？", Form.NUMBER),  # 几号 before a noun asks for a number
+    ("比赛在几号举行？", Form.DATE),
+    ("他因为什么辞职？", Form.EXPLANATION),
+    ("水有多深？", Form.NUMBER),  # jieba's 有多深 holds the question word
 ])
 def test_question_forms(question: str, form: Form) -> None:
     assert analyze_question(question).form is form
