@@ -24,6 +24,8 @@ from qa.lexicon import (
 from qa.query.kinds import Form
 from qa.query.question import Question, pos_words, words_at
 
+STOP = "，,。；;：:！？!?（）()“”\"、 "  # ends a short answer read from the slot
+CLAUSE_END = "，,。；;：:！？!?"  # ends a clause
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,000 with its thousands separators
 # a number or a range of two (65-70厘米, 0.5至10公尺), or Chinese numerals; then 余/多, a magnitude, a unit
@@ -40,6 +42,11 @@ _FUNCTION_FLAGS = tuple("rdcpuyx")  # jieba: pronoun, adverb, conjunction, prepo
 _DAY = ("月", "日")  # after a number: a date (3月10-12日), not a quantity
 _ASKS_YEAR = re.compile(r"哪一?年|几几年|什么年份|\bwhat year\b|\bwhich year\b")
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
+
+
+def next_stop(text: str, at: int, stops: str = CLAUSE_END) -> int:
+    """Where the first of the characters `stops` at or after `at` is (the clause's end), else len(text)."""
+    return min((i for i in (text.find(ch, at) for ch in stops) if i >= 0), default=len(text))
 
 
 def year_like(num: str, unit: str, asked_unit: str) -> bool:
@@ -115,7 +122,7 @@ def cause_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     for start, word, flag in words_at(text):
         at = start + len(word)
         if word in CAUSE_WORDS and flag in _CAUSE_FLAGS:
-            end = min((i for i in (text.find(ch, at) for ch in CLAUSE_END + "而") if i >= 0), default=len(text))
+            end = next_stop(text, at, CLAUSE_END + "而")
             reason = text[at:end].strip(STOP)  # (因身体原因而退役: the effect after 而 is not the reason)
             if len(reason) >= 2 and reason not in q.norm:
                 return reason
@@ -202,8 +209,6 @@ _ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
 _LOOSE_MIN = 3  # characters the loose left side must match: two (工会, 会议) turn up in any sentence
 _QUOTED_AT = re.compile(r"[为是：:\s]*(“[^”]{1,30}”|《[^》]{1,40}》)")  # a quoted name right after the slot's start
-STOP = "，,。；;：:！？!?（）()“”\"、 "  # ends a short answer read from the slot
-CLAUSE_END = "，,。；;：:！？!?"  # ends a clause
 _CAUSE_FLAGS = ("c", "p", "d", "v")  # a conjunction or preposition (jieba tags some as adverbs or verbs)
 
 
@@ -235,7 +240,7 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         if quoted and quoted.group(1)[1:-1] not in q.norm:
             return quoted.group(1)
         stops = STOP.replace("、", "") if q.form is Form.LIST else STOP  # a list's slot runs over its items
-        end = min((i for i in (text.find(ch, start) for ch in stops) if i >= 0), default=len(text))
+        end = next_stop(text, start, stops)
     elif _ASKS_KIND.search(m.group(0)) and after.startswith(right):  # (right found unskipped)
         head = _head_noun(after)  # 什么袭击 asks for a kind of 袭击: the answer ends with it (无人机袭击, …专科学校)
         if head and text.startswith(head, end):

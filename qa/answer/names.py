@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import CLAUSE_END, ORG, STOP, quoted_answer
+from qa.answer.facts import ORG, STOP, next_stop, quoted_answer
 from qa.lexicon import (
     BYLINE,
     COUNTRIES,
@@ -131,8 +131,7 @@ def _location(text: str, cfg: ComposerConfig) -> str:
     if m is None:
         return ""
     at = m.end()
-    end = min((i for i in (text.find(ch, at) for ch in CLAUSE_END) if i >= 0), default=len(text))
-    where = text[at:end].strip(STOP)
+    where = text[at : next_stop(text, at)].strip(STOP)
     return where if 2 <= len(where) <= cfg.max_aligned_chars and not where.startswith(_POINTING_BACK) else ""
 
 
