@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +236,21 @@ def cold_ui(index: Path, repeats: int, timeout: float = 600.0) -> dict:
     return {"median_s": round(statistics.median(walls), 2), "runs_s": [round(w, 2) for w in walls], "loads": loads}
 
 
+def _attempt(measure: Callable[..., dict], *args: object) -> dict:
+    """`measure(*args)`, or `{"error": …}` when the process it starts fails, so that one failed cold start (the UI's
+    start once failed inside Gradio's own localhost check at 63k) does not lose the numbers measured before it."""
+    try:
+        return measure(*args)
+    except (subprocess.CalledProcessError, OSError, RuntimeError, TimeoutError) as exc:
+        print(f"[scale] {measure.__name__} failed: {exc}", file=sys.stderr, flush=True)
+        return {"error": str(exc)}
+
+
+def _median(cold: dict) -> str:
+    """A cold-start cell: the median seconds, or "failed" (the error is in the JSON)."""
+    return str(cold["median_s"]) if "median_s" in cold else "failed"
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
@@ -270,8 +286,8 @@ def bench_scale(args: argparse.Namespace) -> dict:
             qs = [q["question"] for q in dev if q.get("doc_ids") and set(q["doc_ids"]) <= ids][: args.scale_queries]
             if qs:
                 row["queries"] = queries(index, qs, args.scale_repeats)
-                row["cold_ask"] = cold_ask(index, qs[0], args.cold_repeats)
-                row["cold_ui"] = cold_ui(index, args.cold_repeats)
+                row["cold_ask"] = _attempt(cold_ask, index, qs[0], args.cold_repeats)
+                row["cold_ui"] = _attempt(cold_ui, index, args.cold_repeats)
             print(f"[scale] {n}: {json.dumps({k: row.get(k) for k in ('queries', 'cold_ask', 'cold_ui')})}",
                   flush=True)
             result["sizes"][str(n)] = row
@@ -347,7 +363,7 @@ def markdown(result: dict) -> str:
         lat = q["latency"]
         cell = " | ".join(f"{lat[k]['p50_ms']} / {lat[k]['p95_ms']}" for k in ("embed query", "search hybrid", "ask"))
         lines.append(f"| {n} | {q['questions']} × {q['repeats']} | {q['load_per_round']} | {cell} | {q['open_s']} | "
-                     f"{q.get('rss_after_open_mb', '')} | {r['cold_ask']['median_s']} | {r['cold_ui']['median_s']} |")
+                     f"{q.get('rss_after_open_mb', '')} | {_median(r['cold_ask'])} | {_median(r['cold_ui'])} |")
     q = result.get("estimate", {}).get("queries_random_vectors")
     if q:
         lat = q["latency"]

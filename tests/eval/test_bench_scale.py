@@ -1,4 +1,5 @@
-"""eval/bench_scale.py: a `qa index` log's build numbers, its stages included, are read back."""
+"""eval/bench_scale.py: a `qa index` log's build numbers, its stages included, are read back; a failed cold start is
+recorded, not raised."""
 
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ def test_a_time_log_gives_wall_memory_embedding_counts_and_stages(tmp_path):
 def test_a_log_without_stages_has_none(tmp_path):
     (tmp_path / "index.err").write_text(ERR, encoding="utf-8")
     assert "stages" not in bench_scale.parse_time_log(tmp_path / "index.err")
+
+
+def test_a_failed_cold_start_is_recorded_not_raised():
+    def fails(*args):
+        raise RuntimeError("`python app.py` did not start within 600 s")
+
+    got = bench_scale._attempt(fails, "index", 3)
+    assert "did not start" in got["error"]
+    assert bench_scale._median(got) == "failed"
+    assert bench_scale._median(bench_scale._attempt(lambda *a: {"median_s": 4.2}, "index")) == "4.2"
