@@ -33,11 +33,13 @@ from qa.index.stages import summary as stage_summary
 from qa.index.store import (
     FORMAT_VERSION,
     Manifest,
+    Previous,
     Saved,
     Store,
     clear_debris,
     crash_point,
     discard_build,
+    load_previous,
     load_store,
     new_build,
     read_manifest,
@@ -243,9 +245,10 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
                         model_id=embedder.model_id, dense=spec.record(), keyword=keyword)
     backend = settings.backend.located(settings.index_dir)
     embedded = tokenised = written = linked = 0
+    store = None
     if old is not None and _unchanged(old, manifest, articles, keys, backend, settings.index_dir):
-        store = old  # nothing to write: the live build stays, and so does the one before it
-    else:
+        store = _load_previous_store(settings.index_dir)  # nothing to write: the live build stays, and the one before
+    if store is None:
         with stage("embed"):
             vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
         link_from = old.path if old is not None else None
@@ -285,7 +288,7 @@ def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: li
     return store, saved, tokens.segmented
 
 
-def _unchanged(old: Store, new: Manifest, articles: list[Article], keys: list[str], backend: Backend,
+def _unchanged(old: Previous, new: Manifest, articles: list[Article], keys: list[str], backend: Backend,
                index_dir: Path) -> bool:
     """The old build already holds exactly what a new one would (same format, files, corpus, model, backend, search
     structures, articles, chunks); a build of an older format, or from before the paragraph keyword index, is not."""
@@ -320,7 +323,7 @@ def _corpus_record(corpus_dir: Path, index_dir: Path) -> tuple[str, str]:
 
 
 def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: list[str],
-             old: Store | None) -> tuple[np.ndarray, int]:
+             old: Previous | None) -> tuple[np.ndarray, int]:
     """One vector per chunk: from the old build or the embedding cache when known, else embedded now (and cached).
     Returns the vectors and how many chunks were embedded."""
     cache: dict[str, np.ndarray] = {}
@@ -358,9 +361,19 @@ def _keyword_text(chunk: Chunk) -> str:
     return f"{chunk.context} {chunk.text}" if chunk.context else chunk.text
 
 
-def _load_previous(index_dir: Path) -> Store | None:
+def _load_previous_store(index_dir: Path) -> Store | None:
+    """The live build whole, or None when its search structures cannot be read (then they are built again)."""
     try:
         return load_store(index_dir)
+    except QAError as exc:
+        log.warning("ignoring the old index (%s); building its search structures again", exc)
+        return None
+
+
+def _load_previous(index_dir: Path) -> Previous | None:
+    """The live build's records and vectors (not its search structures), or None when there is none to reuse."""
+    try:
+        return load_previous(index_dir)
     except QAError as exc:
         if (index_dir / "CURRENT").exists():
             log.warning("ignoring the old index (%s); building from scratch", exc)

@@ -299,6 +299,37 @@ def load_store(index_dir: Path) -> Store:
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class Previous:
+    """What a writer needs of the live build: its manifest, records and vectors (memory-mapped), not its search
+    structures (the HNSW graph and both BM25 indexes, a third of the memory at 63k items, are rebuilt anyway)."""
+
+    manifest: Manifest
+    articles: list[Article]
+    chunk_keys: list[str]
+    vectors: Any  # np.ndarray or segments.RowStack, memory-mapped
+    path: Path
+
+
+def load_previous(index_dir: Path) -> Previous:
+    """The live build's records and memory-mapped vectors, for the next build to reuse; IndexStateError as
+    `load_store` when it is missing or broken."""
+    folder = current_build(index_dir)
+    manifest = load_manifest(folder, index_dir)
+    try:
+        rows = read_rows(folder, True) if manifest.format_version == 1 else read_segments(folder, True)
+    except FileNotFoundError:
+        raise IndexStateError(f"the index at {index_dir} is missing files of {folder.name}: "
+                              "run `qa index --rebuild`") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexStateError(f"the index at {index_dir} is corrupted ({type(exc).__name__}: {exc}): "
+                              "run `qa index --rebuild`") from exc
+    if len(rows.keys) != len(rows.vectors):
+        raise IndexStateError(f"the index at {index_dir} is corrupted ({len(rows.keys)} chunks but "
+                              f"{len(rows.vectors)} vectors): run `qa index --rebuild`")
+    return Previous(manifest, list(rows.articles), list(rows.keys), rows.vectors, folder)
+
+
 def _read_build(folder: Path, manifest: Manifest) -> Store:
     # with Milvus searching, the composer reads only the rows of the paragraphs it weighs: map the files, don't load
     mmap = manifest.backend.get("kind") == "milvus"

@@ -114,6 +114,27 @@ def test_an_incremental_add_links_unchanged_segments_and_segments_only_new_text(
     assert "wrote" in report.summary() and "linked" in report.summary()
 
 
+def test_an_update_reads_the_previous_rows_without_loading_its_search_structures(backend_settings, monkeypatch):
+    """The previous build's HNSW graph and BM25 indexes (a third of a 63k update's memory) are rebuilt anyway, so a
+    writer reads only its rows and vectors; with nothing changed it opens the live build whole and writes nothing."""
+    first, _ = build_index(backend_settings, HashingEmbedder())
+    write_corpus(backend_settings.corpus_dir, {"jiangbei.jsonl": [NEW]})
+    with monkeypatch.context() as m:
+        m.setattr("qa.index.store._read_build", lambda *a: pytest.fail("the previous build was loaded whole"))
+        store, report = build_index(backend_settings, HashingEmbedder())
+    assert report.embedded == 1 and report.linked > 0 and store.path != first.path
+    again, report = build_index(backend_settings, HashingEmbedder())
+    assert again.path == store.path and report.written == 0 and len(again.keyword) == len(again.chunks)
+
+
+def test_an_update_builds_search_structures_again_when_the_live_ones_are_unreadable(backend_settings):
+    first, _ = build_index(backend_settings, HashingEmbedder())
+    shutil.rmtree(first.path / "bm25")  # the chunk keyword index
+    store, report = build_index(backend_settings, HashingEmbedder())
+    assert store.path != first.path and report.embedded == 0 and (store.path / "bm25").is_dir()
+    assert "104" not in answers(backend_settings)[2][0] and answers(backend_settings)[0][1]
+
+
 def test_an_incremental_build_answers_as_a_full_rebuild(backend_settings):
     build_index(backend_settings, HashingEmbedder())
     write_corpus(backend_settings.corpus_dir, {"jiangbei.jsonl": [NEW]})
