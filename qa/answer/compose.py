@@ -140,6 +140,7 @@ def score_candidates(q: Question, pool: Pool, ev: Evidence, cosines: list[float]
     hold a number or date well enough)."""
     dense_rel = relative(cosines, cfg) if cosines is not None else None
     weights = dict(ev.term_weights)
+    w_form = cfg.w_form_weak if rule(q).weak_shape else cfg.w_form
     out = []
     for j, (rank, hit) in enumerate(pool):
         p = hit.paragraph
@@ -152,7 +153,7 @@ def score_candidates(q: Question, pool: Pool, ev: Evidence, cosines: list[float]
             cov = coverage(q, sentence, ev.context[p.id], weights, cfg)
             form = form_score(q, sentence, cfg)
             prior = 1.0 / (1.0 + cfg.rank_decay * (rank - 1))
-            parts = [(cfg.w_coverage, cov), (cfg.w_form, form), (cfg.w_rank, prior)]
+            parts = [(cfg.w_coverage, cov), (w_form, form), (cfg.w_rank, prior)]
             if dense_rel is not None:
                 parts.append((cfg.w_dense, dense_rel[j]))
             score = sum(w * v for w, v in parts) / sum(w for w, _ in parts)

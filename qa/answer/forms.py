@@ -38,19 +38,21 @@ class FormRule:
     extends: bool = False  # may bring a lead-in's run or a second sentence (lists, explanations)
     slot: Slot = Slot.NONE  # whether the words filling the question's slot (facts.aligned_answer) may be the answer
     typed_first: Callable[[Question], bool] = lambda q: False  # the form's own answer goes before the slot's words
+    weak_shape: bool = False  # its form score is a weak cue (any 、, any role word, 通过/为了): weighs w_form_weak
 
 
 RULES: dict[Form, FormRule] = {
     Form.NUMBER: FormRule(scoring.number_score, facts.quantity_answer, needs_form=True),
     Form.DATE: FormRule(scoring.date_score, facts.date_answer, needs_form=True),
-    Form.LIST: FormRule(scoring.list_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK),
+    Form.LIST: FormRule(scoring.list_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK,
+                        weak_shape=True),
     Form.ORG: FormRule(scoring.org_score, names.org_answer, slot=Slot.FIRST),
-    Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST),
+    Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST, weak_shape=True),
     Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST,
                          typed_first=names.asks_kind),  # 哪个城市: a place of that kind beats the slot's words
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK),
     Form.EXPLANATION: FormRule(scoring.explanation_score, facts.cause_answer, long=True, extends=True,
-                               slot=Slot.FALLBACK),  # a why question's reason, else the slot's words
+                               slot=Slot.FALLBACK, weak_shape=True),  # a why question's reason, else the slot's words
     Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST),
 }
 
