@@ -32,6 +32,7 @@ from qa.schema import Answer, Hit, SearchFilter
 from qa.settings import Settings
 
 if TYPE_CHECKING:
+    from qa.answer.evidence import Evidence
     from qa.query.english import Lexicon
     from qa.query.question import Question
 
@@ -120,7 +121,7 @@ class QA:
         that says so, without any search. Then, once each: the follow-up is made standalone, the question analysed,
         embedded and searched (an English one also with its Chinese words), the evidence gathered, and composed.
         """
-        from qa.query.followup import resolve_followup
+        from qa.answer.compose import compose
 
         start = time.perf_counter()
         raw = question if isinstance(question, str) else ""
@@ -130,16 +131,28 @@ class QA:
             text = TOO_LONG.format(n=n, limit=MAX_QUESTION_CHARS) if question else EMPTY
             return Answer(echo(question), text, False, notes=(text,),
                           latency_ms=(time.perf_counter() - start) * 1000.0)
-        retriever = self.live()  # one index for the whole answer, even if a writer swaps it meanwhile
-        resolved = resolve_followup(question, clean_history(normalize_history(history)))
-        q = self._analyze(resolved, retriever)
-        xq = retriever.query_vector(resolved)
-        hits = retriever.search(resolved, k or self.settings.top_k, mode, xq, where)
-        if q.english:
-            hits = _with_glossary_hits(resolved, hits, retriever, retriever.lexicon(), where)
-        answer = self._compose(q, hits, retriever, xq)
-        return replace(answer, question=question, resolved_question=resolved,
+        q, evidence = self.evidence(question, history, mode, k, where)
+        answer = compose(q, evidence, self.settings.composer)
+        return replace(answer, question=question, resolved_question=q.text,
                        latency_ms=(time.perf_counter() - start) * 1000.0)
+
+    def evidence(self, question: str, history: list[Turn] | None = None, mode: str = "hybrid", k: int | None = None,
+                 where: SearchFilter | None = None) -> tuple[Question, Evidence]:
+        """What `ask` composes its answer from, for a cleaned question: the analysed question (its `text` the
+        follow-up made standalone) and the evidence of its search (an English one also searched with its Chinese
+        words). `compose(q, evidence, config)` with `self.settings.composer` is `ask`'s answer; with another config,
+        that config's (eval/composer_sweep.py compares configs this way without searching again)."""
+        from qa.answer.evidence import gather
+        from qa.query.followup import resolve_followup
+
+        question = resolve_followup(question, clean_history(normalize_history(history)))
+        retriever = self.live()  # one index for the whole answer, even if a writer swaps it meanwhile
+        q = self._analyze(question, retriever)
+        xq = retriever.query_vector(question)
+        hits = retriever.search(question, k or self.settings.top_k, mode, xq, where)
+        if q.english:
+            hits = _with_glossary_hits(question, hits, retriever, retriever.lexicon(), where)
+        return q, gather(q, hits, retriever.store, retriever.embedder, xq, self.settings.composer)
 
     def answer_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
         """The answer composed from given `hits` (benchmarks compare retrievers this way)."""

@@ -1,0 +1,101 @@
+"""Compare answer-composer configs on evaluation sets without searching again: each question is searched once
+(`QA.evidence`, what `ask` composes from), then composed with every config and scored as `qa eval` scores it.
+
+    python eval/composer_sweep.py --set own=eval/questions.jsonl:index \
+        --set crud=$CRUD/questions_dev.jsonl:/tmp/news10k/index \
+        --config "" --config "w_form_weak=0.25" --config "w_slot=0.3,w_coverage=0.65"
+
+A set is NAME=QUESTIONS:INDEX (an own-format set, or a CRUD-format one when its rows have `doc_ids`); a config is
+comma-separated `ComposerConfig` fields (`""` is the product's own). Prints per set and config the answer metrics,
+then the questions whose correctness differs from the first config. With the default config the numbers equal
+`qa eval --systems hybrid` on the same index (the own set and CRUD dev: question for question). A config costs
+about 15 s for the own set and CRUD dev together after one search of each question (~40 s for both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+METRICS = ("accuracy", "refusal_accuracy", "citation_recall", "em", "f1")
+
+
+def parse_config(text: str, base: object) -> object:
+    """`base` (a ComposerConfig) with the `field=value` pairs of `text` set; values are read as the field's type."""
+    types = {f.name: type(getattr(base, f.name)) for f in fields(base)}
+    changes = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = pair.partition("=")
+        if name not in types:
+            raise SystemExit(f"unknown composer field {name!r} (see qa/answer/config.py)")
+        kind = types[name]
+        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return replace(base, **changes)
+
+
+def load_items(path: Path) -> list:
+    """The set's questions: CRUD format when its first row has `doc_ids`, else the own format."""
+    from qa.eval.crud import load_crud
+    from qa.eval.runner import load_dataset
+
+    first = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return load_crud(path) if "doc_ids" in json.loads(first) else load_dataset(path)
+
+
+def gather_set(questions: Path, index: Path) -> tuple[object, list]:
+    """The opened index and, per question, (item, analysed question, evidence)."""
+    from qa.api import QA
+    from qa.settings import Settings
+
+    qa = QA.open(Settings(index_dir=index, show_progress=False), build=False)
+    return qa, [(item, *qa.evidence(item.question, list(item.history))) for item in load_items(questions)]
+
+
+def score(data: list, config: object) -> tuple[dict, dict[str, bool]]:
+    """`qa eval`'s aggregate metrics and each question's correctness for one composer config."""
+    from qa.answer.compose import compose
+    from qa.eval.runner import aggregate, score_answer
+
+    records = []
+    for item, q, evidence in data:
+        answer = replace(compose(q, evidence, config), question=item.question, resolved_question=q.text)
+        records.append(score_answer(item, answer, 0.0))
+    return aggregate(records), {r.id: r.correct for r in records}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", action="append", required=True, help="NAME=QUESTIONS:INDEX")
+    ap.add_argument("--config", action="append", default=None, help='field=value,… ("" = the product\'s own)')
+    args = ap.parse_args(argv)
+    configs = args.config or [""]
+    for spec in args.set:
+        name, _, paths = spec.partition("=")
+        questions, _, index = paths.rpartition(":")
+        t0 = time.perf_counter()
+        qa, data = gather_set(Path(questions), Path(index))
+        print(f"[{name}] {len(data)} questions searched in {time.perf_counter() - t0:.0f} s", flush=True)
+        first: dict[str, bool] = {}
+        for text in configs:
+            metrics, correct = score(data, parse_config(text, qa.settings.composer))
+            shown = " ".join(f"{m} {metrics[m]:.3f}" for m in METRICS if metrics.get(m) is not None)
+            print(f"[{name}] {text or '(product)'}: {shown}", flush=True)
+            if not first:
+                first = correct
+                continue
+            changed = [q for q in correct if correct[q] != first[q]]
+            right = sum(correct[q] for q in changed)
+            print(f"[{name}]   vs first: {right} right, {len(changed) - right} wrong"
+                  + (f" ({', '.join(changed[:12])}{' …' if len(changed) > 12 else ''})" if changed else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

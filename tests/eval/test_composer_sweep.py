@@ -1,0 +1,48 @@
+"""eval/composer_sweep.py: configs are read as ComposerConfig fields, and composing `QA.evidence` with the product's
+config is `QA.ask`, follow-ups included (so the sweep's numbers are `qa eval`'s)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import replace
+
+import pytest
+from conftest import REPO
+
+from qa.answer.compose import compose
+from qa.answer.config import ComposerConfig
+from qa.api import QA
+
+spec = importlib.util.spec_from_file_location("composer_sweep", REPO / "eval" / "composer_sweep.py")
+sweep = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sweep)
+
+
+def test_a_config_is_read_as_typed_composer_fields():
+    cfg = sweep.parse_config("w_slot=0.3, topic_gate=false,strong_lookahead=5", ComposerConfig())
+    assert (cfg.w_slot, cfg.topic_gate, cfg.strong_lookahead) == (0.3, False, 5)
+    assert sweep.parse_config("", ComposerConfig()) == ComposerConfig()
+    with pytest.raises(SystemExit, match="unknown composer field"):
+        sweep.parse_config("w_slots=0.3", ComposerConfig())
+
+
+def test_composing_the_evidence_is_what_ask_answers(tiny_settings, tmp_path):
+    qa = QA.open(tiny_settings)
+    history = ["沙坪坝区建了多少个工会驿站？"]
+    for question, turns in [("沙坪坝区建了多少个工会驿站？", []), ("其中多少个升级改造了？", history),
+                            ("巫山县发展了多少会员？", [])]:
+        q, evidence = qa.evidence(question, turns)
+        asked = qa.ask(question, turns)
+        composed = compose(q, evidence, qa.settings.composer)
+        assert (composed.text, composed.short, composed.found) == (asked.text, asked.short, asked.found)
+        assert q.text == asked.resolved_question
+    assert "24" in qa.ask("其中多少个升级改造了？", history).text  # the follow-up was resolved, not asked bare
+    rows = [{"id": "a", "question": "沙坪坝区建了多少个工会驿站？", "answerable": True, "answers": [["174个"]],
+             "evidence": "建成工会驿站174个", "type": "number"}]
+    (tmp_path / "set.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    _, data = sweep.gather_set(tmp_path / "set.jsonl", tiny_settings.index_dir)
+    metrics, correct = sweep.score(data, qa.settings.composer)
+    assert correct == {"a": True} and metrics["accuracy"] == 1.0
+    _, refused = sweep.score(data, replace(qa.settings.composer, min_score=2.0))  # a floor nothing reaches
+    assert refused == {"a": False}
