@@ -321,9 +321,13 @@ def load_previous(index_dir: Path) -> Previous:
     except FileNotFoundError:
         raise IndexStateError(f"the index at {index_dir} is missing files of {folder.name}: "
                               "run `qa index --rebuild`") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise IndexStateError(f"the index at {index_dir} is corrupted ({type(exc).__name__}: {exc}): "
                               "run `qa index --rebuild`") from exc
+    shape = tuple(rows.vectors.shape)
+    if len(shape) != 2 or shape[1] != manifest.dim:
+        raise IndexStateError(f"the index at {index_dir} is corrupted (vectors of shape {shape}, the manifest says "
+                              f"{manifest.dim} dimensions): run `qa index --rebuild`")
     if len(rows.keys) != len(rows.vectors):
         raise IndexStateError(f"the index at {index_dir} is corrupted ({len(rows.keys)} chunks but "
                               f"{len(rows.vectors)} vectors): run `qa index --rebuild`")
