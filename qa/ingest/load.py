@@ -2,7 +2,8 @@
 
 Formats: `.txt`/`.md` pages (cut into articles by `qa.ingest.clean.split_page`), `.html`/`.htm` (text by trafilatura,
 else by lxml block elements without script/style, then `split_page`), `.jsonl` (one article per line: `id`, `title`,
-`text`, optional `date`, `source`, `url`), `.docx` (python-docx) and text `.pdf` (pypdf). `metadata.json` maps a
+`text`, optional `date`, `source`, `url`; `.jsonl.gz` the same packed with gzip), `.docx` (python-docx) and text
+`.pdf` (pypdf); any other visible file is reported as skipped, never ignored silently. `metadata.json` maps a
 file's path (relative to the corpus dir) to its `source`, `date` and `title`; files not listed get source "" and
 the date printed in a masthead, if any.
 
@@ -16,9 +17,9 @@ is a `Problem` (`file: message`, or `file:line: message` for a JSONL line) sayin
 `load_corpus_report` and `read_file` return them; `load_corpus` and `load_file` log them as WARNINGs. Checks,
 cheapest first: the size (`stat()`, before reading: 0 bytes or over `MAX_FILE_BYTES` is refused unread); a `.docx`
 must be a zip whose declared unpacked size stays under `MAX_ZIP_BYTES` and `MAX_ZIP_RATIO` times its packed size
-(read from the zip directory, nothing is decompressed); any reader error means "corrupt"; a PDF without text asks
-for OCR. In a JSONL file a line that is not UTF-8, not a JSON object, or has no `text` is skipped alone, with its
-line number.
+(read from the zip directory, nothing is decompressed); a `.jsonl.gz` may unpack to `MAX_GZIP_BYTES`; any reader
+error means "corrupt"; a PDF without text asks for OCR. In a JSONL file a line that is not UTF-8, not a JSON
+object, or has no `text` is skipped alone, with its line number.
 
 Ids: article `<file-slug>-<k>` (k two digits, 1-based, page order) or a JSONL row's own ASCII `id`; paragraph
 `<article-id>#p<n>` (1-based). They depend only on the file's name and content, so they are stable across runs.
@@ -27,6 +28,7 @@ Ids: article `<file-slug>-<k>` (k two digits, 1-based, page order) or a JSONL ro
 from __future__ import annotations
 
 import codecs
+import gzip
 import hashlib
 import json
 import logging
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 METADATA = "metadata.json"
 MAX_FILE_BYTES = 100 * 1024 * 1024  # far above any news file; a bigger file is refused from stat(), never read
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # a .docx unpacking to more than this is refused (python-docx loads every part)
+MAX_GZIP_BYTES = 1024 * 1024 * 1024  # a .jsonl.gz is refused once it unpacks to more (news JSONL packs ~3-5:1)
 MAX_ZIP_RATIO = 100  # Office XML packs ~5-20:1; a zip claiming far more is a decompression bomb
 BINARY_SHARE = 0.02  # text holds almost no control/private-use/U+FFFD characters; binary read as text ~10%
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
@@ -63,7 +66,9 @@ NOT_TEXT = ("not a text file: no text encoding fits its bytes (binary data, or a
             "save it as UTF-8 text or remove it")
 NO_TEXT = {".pdf": "no text layer (scanned PDF?): run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`) and add the "
                    "searchable PDF",
-           ".jsonl": "no article: no line holds a JSON object with a non-empty \"text\"; fix the lines listed above"}
+           ".jsonl": "no article: no line holds a JSON object with a non-empty \"text\"; fix the lines listed above",
+           ".jsonl.gz": "no article: no line holds a JSON object with a non-empty \"text\"; fix the lines listed "
+                        "above"}
 NO_TEXT_DEFAULT = "no text found (only markup, boilerplate or blank lines): check the file's content"
 
 
@@ -263,9 +268,11 @@ def _parse_jsonl_line(line: str | None) -> tuple[dict, RawArticle] | str:
 
 
 def read_jsonl(path: Path) -> tuple[list[tuple[dict, RawArticle]], list[tuple[int, str]]]:
-    """(row, article) per good line, and (line number, message) per bad one; blank lines are ignored."""
+    """(row, article) per good line, and (line number, message) per bad one; blank lines are ignored. A
+    `.jsonl.gz` file is unpacked first (up to MAX_GZIP_BYTES)."""
+    data = _gunzip(path) if file_type(path) == ".jsonl.gz" else path.read_bytes()
     pairs, bad = [], []
-    for number, line in enumerate(_jsonl_lines(path.read_bytes()), start=1):
+    for number, line in enumerate(_jsonl_lines(data), start=1):
         if line is not None and not line.strip():
             continue
         parsed = _parse_jsonl_line(line)
@@ -276,8 +283,23 @@ def read_jsonl(path: Path) -> tuple[list[tuple[dict, RawArticle]], list[tuple[in
     return pairs, bad
 
 
+def _gunzip(path: Path) -> bytes:
+    """The unpacked bytes of a gzip file; CorpusError past MAX_GZIP_BYTES (a bad gzip raises OSError)."""
+    with gzip.open(path, "rb") as f:
+        data = f.read(MAX_GZIP_BYTES + 1)
+    if len(data) > MAX_GZIP_BYTES:
+        raise CorpusError(f"too large once unpacked: more than {_size(MAX_GZIP_BYTES)}; split it into smaller files")
+    return data
+
+
 READERS: dict[str, Callable[[Path], list[RawArticle]]] = {
     ".txt": read_page, ".md": read_page, ".html": read_html, ".htm": read_html, ".docx": read_docx, ".pdf": read_pdf}
+FILE_TYPES = (*READERS, ".jsonl", ".jsonl.gz")  # what a corpus directory's files may be; other files are reported
+
+
+def file_type(path: Path) -> str:
+    """A corpus file's type: its suffix in lower case, or ".jsonl.gz" for gzip-packed JSONL."""
+    return ".jsonl.gz" if path.name.lower().endswith(".jsonl.gz") else path.suffix.lower()
 
 
 def build_article(raw: RawArticle, article_id: str, file: str, info: dict, row: dict | None = None) -> Article:
@@ -303,13 +325,18 @@ def check_size(path: Path, max_bytes: int = MAX_FILE_BYTES) -> None:
 
 def _read_pairs(path: Path, file: str) -> tuple[list[tuple[dict, RawArticle]], list[Problem]]:
     """(row, article) pairs of one file and its JSONL line problems; raises on a file-level problem."""
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
+    suffix = file_type(path)
+    if suffix in (".jsonl", ".jsonl.gz"):
         pairs, bad = read_jsonl(path)
         return pairs, [Problem(file, message, number) for number, message in bad]
     if suffix not in READERS:
-        raise CorpusError(f"unsupported file type {suffix!r}: use one of {', '.join([*READERS, '.jsonl'])}")
+        raise CorpusError(_unsupported(suffix))
     return [({}, raw) for raw in READERS[suffix](path) if raw.paragraphs], []
+
+
+def _unsupported(suffix: str) -> str:
+    return (f"skipped: unsupported file type {suffix or '(no extension)'!r}; a corpus file is one of "
+            f"{', '.join(FILE_TYPES)}")
 
 
 def _describe(exc: Exception, suffix: str) -> str:
@@ -338,9 +365,9 @@ def read_file(path: Path, corpus_dir: Path, meta: dict,
         pairs, problems = _read_pairs(path, file)
         articles = _articles(pairs, path, file, meta)
     except Exception as exc:
-        return [], [*problems, Problem(file, _describe(exc, path.suffix.lower()))]
+        return [], [*problems, Problem(file, _describe(exc, file_type(path)))]
     if not articles:
-        return [], [*problems, Problem(file, NO_TEXT.get(path.suffix.lower(), NO_TEXT_DEFAULT))]
+        return [], [*problems, Problem(file, NO_TEXT.get(file_type(path), NO_TEXT_DEFAULT))]
     return articles, problems
 
 
@@ -379,10 +406,19 @@ def read_metadata(corpus_dir: Path) -> dict:
 
 def corpus_paths(corpus_dir: Path) -> list[Path]:
     """Readable corpus files under `corpus_dir` in name order: no hidden files, no metadata.json."""
-    suffixes = {*READERS, ".jsonl"}
+    return [p for p in _visible_files(corpus_dir) if file_type(p) in FILE_TYPES]
+
+
+def _visible_files(corpus_dir: Path) -> list[Path]:
     return [p for p in sorted(corpus_dir.rglob("*"))
-            if p.is_file() and p.suffix.lower() in suffixes and p.name != METADATA
+            if p.is_file() and p.name != METADATA
             and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)]
+
+
+def unsupported_problems(corpus_dir: Path) -> list[Problem]:
+    """One Problem per visible file the loader does not read (a .zip, an image, …), so none is skipped silently."""
+    return [Problem(p.relative_to(corpus_dir).as_posix(), _unsupported(file_type(p)))
+            for p in _visible_files(corpus_dir) if file_type(p) not in FILE_TYPES]
 
 
 def _reid(article: Article, new_id: str) -> Article:
@@ -409,6 +445,7 @@ def load_corpus_report(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tup
                 article = _reid(article, new_id)
             seen.add(article.id)
             articles.append(article)
+    problems += unsupported_problems(corpus_dir)
     log.info("loaded %d articles from %s, %d problems", len(articles), corpus_dir, len(problems))
     return articles, problems
 

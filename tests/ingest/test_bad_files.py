@@ -7,6 +7,7 @@ with no text layer, corrupt zips, zip bombs (300 MB of zeros packs to ~300 KB), 
 from __future__ import annotations
 
 import codecs
+import gzip
 import io
 import json
 import logging
@@ -340,3 +341,46 @@ def test_reader_crashes_of_any_kind_become_problems(tmp_path, monkeypatch):
     monkeypatch.setitem(load.READERS, ".txt", explode)
     problem = _only_problem(tmp_path)
     assert problem.message.startswith("corrupt") and "MemoryError" in problem.message
+
+
+def test_gzip_packed_jsonl_reads_as_the_jsonl_it_packs(tmp_path):
+    rows = [{"id": f"g{i}", "title": f"第{i}篇", "text": f"工会为职工办实事{i}件。"} for i in range(1, 4)]
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode() + b"\n{bad\n"
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "packed").mkdir()
+    _write(tmp_path / "plain", "news.jsonl", data)
+    _write(tmp_path / "packed", "news.JSONL.gz", gzip.compress(data))
+    plain, plain_problems = load_corpus_report(tmp_path / "plain")
+    packed, packed_problems = load_corpus_report(tmp_path / "packed")
+    assert [a.id for a in packed] == ["g1", "g2", "g3"]
+    assert [(a.title, [q.text for q in a.paragraphs]) for a in packed] == [
+        (a.title, [q.text for q in a.paragraphs]) for a in plain]
+    assert [(p.file, p.line) for p in packed_problems] == [("news.JSONL.gz", 4)]
+    assert [p.message for p in packed_problems] == [p.message for p in plain_problems]
+
+
+@pytest.mark.parametrize("kind", ["bomb", "corrupt"])
+def test_a_gzip_that_unpacks_too_far_or_not_at_all_is_refused(tmp_path, monkeypatch, kind):
+    monkeypatch.setattr(load, "MAX_GZIP_BYTES", MB)
+    row = json.dumps({"id": "z", "text": "正文。" + "工" * (2 * MB)}, ensure_ascii=False).encode()
+    _write(tmp_path, "news.jsonl.gz", gzip.compress(row) if kind == "bomb" else b"\x1f\x8b not gzip at all")
+    problem = _only_problem(tmp_path)
+    assert problem.file == "news.jsonl.gz"
+    assert ("too large once unpacked" in problem.message) == (kind == "bomb")
+    assert problem.message.startswith("corrupt") == (kind == "corrupt")
+
+
+def test_files_of_an_unread_type_are_reported_not_ignored(tmp_path):
+    _write(tmp_path, "page.txt", PAGE.encode())
+    _write(tmp_path, "photo.JPG", b"\xff\xd8\xff\xe0 jpeg")
+    _write(tmp_path, "archive.zip", b"PK\x03\x04")
+    _write(tmp_path, "news.json.gz", b"\x1f\x8b")
+    _write(tmp_path, ".hidden.zip", b"PK")  # hidden files and metadata.json are not corpus files
+    _write(tmp_path, "metadata.json", b"{}")
+    articles, problems = load_corpus_report(tmp_path)
+    assert [a.file for a in articles] == ["page.txt"]
+    assert [(p.file, p.message.split(";")[0]) for p in problems] == [
+        ("archive.zip", "skipped: unsupported file type '.zip'"),
+        ("news.json.gz", "skipped: unsupported file type '.gz'"),
+        ("photo.JPG", "skipped: unsupported file type '.jpg'")]
+    assert all(".jsonl.gz" in p.message for p in problems)
