@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from qa.index.bm25 import KeywordIndex, KeywordSpec, Tokenized
 from qa.index.dense import DenseIndex, DenseSpec
 from qa.index.stages import recording, stage
 from qa.schema import Chunk, Paragraph, day_number
+
+if TYPE_CHECKING:
+    from qa.index.store import Previous
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,8 @@ class Rows:
     texts: Sequence[str]
     keyword_spec: KeywordSpec = KeywordSpec()
     tokenized: Tokenized | None = None
+    keys: Sequence[str] = ()  # the chunks' cache keys (model + text): what a previous build's rows are matched by
+    previous: Previous | None = None  # the live build an update replaces, whose HNSW graph a faiss build grows
 
     def keyword_index(self) -> KeywordIndex:
         """A local keyword index over the texts."""
@@ -127,7 +132,27 @@ class Kind:
 
 def _faiss_build(backend: Backend, folder: Path, rows: Rows, spec: DenseSpec,
                  show_progress: bool) -> tuple[Any, Any, dict[str, Any]]:
-    return DenseIndex(rows.vectors, spec), rows.keyword_index(), {"kind": "faiss"}
+    dense = _grown(rows, spec)
+    return dense or DenseIndex(rows.vectors, spec), rows.keyword_index(), {"kind": "faiss"}
+
+
+def _grown(rows: Rows, spec: DenseSpec) -> DenseIndex | None:
+    """The previous build's HNSW graph grown to these rows (`DenseIndex.grow`), or None to build one afresh: no
+    previous faiss graph of this spec, an unreadable one, or too many rows gone."""
+    old = rows.previous
+    if (old is None or spec.kind != "hnsw" or old.manifest.backend.get("kind", "faiss") != "faiss"
+            or old.manifest.dense != spec.record() or not (old.path / DENSE_FILE).is_file()):
+        return None
+    with stage("dense"):
+        try:
+            dense = DenseIndex.load(old.path / DENSE_FILE, spec)
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("cannot grow the previous HNSW graph (%s): building it again", exc)
+            return None
+        if dense.grow(old.chunk_keys, list(rows.keys), rows.vectors, spec):
+            log.info("HNSW graph grown: %d rows, %d dead nodes", len(dense), dense.dead)
+            return dense
+    return None
 
 
 def _faiss_load(folder: Path, record: dict[str, Any], index_dir: Path, shape: Shape,

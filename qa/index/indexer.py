@@ -251,8 +251,7 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     if store is None:
         with stage("embed"):
             vectors, embedded = _vectors(settings, embedder, chunks, keys, old)
-        link_from = old.path if old is not None else None
-        store, saved, tokenised = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec, link_from)
+        store, saved, tokenised = _save(settings, backend, manifest, articles, chunks, keys, vectors, spec, old)
         written, linked = saved.written, saved.linked
     report = IndexReport(
         added=tuple(sorted(set(files) - set(old_files))),
@@ -265,16 +264,16 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
 
 
 def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: list[Article], chunks: list[Chunk],
-          keys: list[str], vectors: np.ndarray, spec: DenseSpec, link_from: Path | None) -> tuple[Store, Saved, int]:
+          keys: list[str], vectors: np.ndarray, spec: DenseSpec, old: Previous | None) -> tuple[Store, Saved, int]:
     """Build the search structures in a new build folder with `backend` and make the build live, linking the
-    segments the build `link_from` holds already. Keyword texts are segmented only where the token cache does not
-    know them. Returns the store, what was saved and how many texts were segmented."""
+    segments the live build `old` holds already and growing its HNSW graph. Keyword texts are segmented only where
+    the token cache does not know them. Returns the store, what was saved and how many texts were segmented."""
     tmp = new_build(settings.index_dir, manifest.corpus_fingerprint)
     try:
         with TokenCache(settings.index_dir / TOKENS_NAME) as tokens:
             paragraphs = {p.id: p for a in articles for p in a.paragraphs}
             rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks], settings.chunk_keyword,
-                        tokens.tokens)
+                        tokens.tokens, keys, old)
             dense, keyword, record = KINDS[backend.kind].build(backend, tmp, rows, spec, settings.show_progress)
             by_paragraph = KeywordIndex([f"{p.title} {p.text}" for p in paragraphs.values()],
                                         settings.paragraph_keyword, tokenized=tokens.tokens)
@@ -283,7 +282,7 @@ def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: li
     except BaseException:
         discard_build(tmp)
         raise
-    saved = save_store(store, tmp, link_from)
+    saved = save_store(store, tmp, old.path if old is not None else None)
     store.path = saved.path
     return store, saved, tokens.segmented
 
