@@ -28,7 +28,8 @@ METRICS = ("accuracy", "refusal_accuracy", "citation_recall", "em", "f1")
 
 
 def parse_config(text: str, base: object) -> object:
-    """`base` (a ComposerConfig) with the `field=value` pairs of `text` set; values are read as the field's type."""
+    """`base` (a ComposerConfig) with the `field=value` pairs of `text` set; values are read as the field's type (a
+    tuple's items joined by "+": `focus_gate=number+list`)."""
     types = {f.name: type(getattr(base, f.name)) for f in fields(base)}
     changes = {}
     for pair in filter(None, (p.strip() for p in text.split(","))):
@@ -36,7 +37,10 @@ def parse_config(text: str, base: object) -> object:
         if name not in types:
             raise SystemExit(f"unknown composer field {name!r} (see qa/answer/config.py)")
         kind = types[name]
-        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        if kind is bool:
+            changes[name] = value.lower() in ("1", "true", "yes")
+        else:
+            changes[name] = tuple(filter(None, value.split("+"))) if kind is tuple else kind(value)
     return replace(base, **changes)
 
 

@@ -26,7 +26,17 @@ from qa.answer.facts import BULLET, slot_fit
 from qa.answer.forms import form_score, rule
 from qa.answer.learned import SentenceScorer, pool_features
 from qa.answer.render import not_found, render
-from qa.answer.scoring import Candidate, coverage, has, presence, relative, sentence_spans, unmatched_topic
+from qa.answer.scoring import (
+    Candidate,
+    coverage,
+    has,
+    other_filler,
+    presence,
+    relative,
+    sentence_spans,
+    unmatched_focus,
+    unmatched_topic,
+)
 from qa.index.tokens import normalize
 from qa.query.kinds import EntityKind, Form
 from qa.query.question import Entity, Question
@@ -84,18 +94,38 @@ def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] |
     if isinstance(s, Refusal):
         return s
     pool, candidates = s.pool, s.candidates
+    other = _answers_for_another(q, candidates, ev, cfg)
+    if other:
+        pool = [(r, h) for r, h in pool if h.paragraph.article_id not in other]
+        candidates = [c for c in candidates if c.paragraph.article_id not in other]
     best = choose(q, candidates, cfg, ev.context)
     if best is None:
-        rescued = semantic_match(q, pool, ev, cfg)
+        rescued = semantic_match(q, pool, ev, cfg) if pool else None
         if rescued:
             return [rescued]
+        if not pool:
+            term, filler = next(iter(other.values()))
+            return Refusal("choice", f"资料中说的是“{filler}”，没有提到“{term}”。")
         return Refusal("choice", _near_miss(q, ev.context[pool[0][1].paragraph.id], cfg))
     return extend(q, best, candidates, ev, cfg)
 
 
+def _answers_for_another(q: Question, candidates: list[Candidate], ev: Evidence,
+                         cfg: ComposerConfig) -> dict[str, tuple[str, str]]:
+    """Articles (id → (the question's term, the filler)) whose top sentence gives the slot the question fills to
+    someone else (为[游客]提供 for 为[外卖员]提供, `scoring.other_filler`): their other sentences answer for that
+    someone else too."""
+    out: dict[str, tuple[str, str]] = {}
+    for c in candidates[: cfg.strong_lookahead]:
+        found = other_filler(q, normalize(c.text), ev.context[c.paragraph.id], cfg)
+        if found and c.paragraph.article_id not in out:
+            out[c.paragraph.article_id] = found
+    return out
+
+
 def _near_miss(q: Question, context: str, cfg: ComposerConfig) -> str:
     """The reason shown with "没有找到" when the archive has the question's names but not its topic."""
-    missing = unmatched_topic(q, context, cfg)
+    missing = unmatched_topic(q, context, cfg) or unmatched_focus(q, context, cfg)
     names = "、".join(max((f + t for t in q.terms if f + t in q.norm), key=len, default=e.text)
                      for e in q.entities if has(e, context) for f in e.forms[:1])
     if not missing or not names:
@@ -194,6 +224,7 @@ def strong_enough(q: Question, best: Candidate, cfg: ComposerConfig, context: st
         len(t) >= cfg.min_anchor_chars and presence(q, t, sentence, cfg) == 1.0 for t in q.terms)
     weak = (best.coverage < floor or best.score < cfg.min_score or not anchored
             or cfg.topic_gate and bool(unmatched_topic(q, context, cfg))
+            or bool(unmatched_focus(q, context, cfg))
             or rule(q).needs_form and best.form < cfg.min_form
             or best.probability is not None and best.probability < cfg.min_probability)
     if weak:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from qa.query.kinds import Form
+
 E5_SMALL = "multilingual-e5-small"  # run by torch in fp32 (the id indexes recorded before the variants)
 # The ids of its ONNX variants (qa.index.embed.E5_VARIANTS). ONNX fp32 gives torch's vectors (cosine 1.0000) and
 # the same answers; the int8 ones move query-passage cosines by about 0.004 on average (0.02 at most) and keep these
@@ -40,6 +42,14 @@ class ComposerConfig:
     min_form: float = 0.5  # number/date questions: the sentence must hold a number/date at least this well
     min_score: float = 0.5  # overall score of the best sentence
     topic_gate: bool = True  # the cited paragraph must hold one of the question's topic terms (scoring.unmatched_topic)
+    # forms whose cited paragraph, holding the head of what is asked about, must hold its modifiers too (兼职 of
+    # 兼职干部 where 专职干部 are counted; scoring.unmatched_focus). All forms: own set c102 refused (refusal 0.900 →
+    # 0.933), no other own or CRUD dev answer changed (eval/composer_sweep.py, 2026-11-29)
+    focus_gate: tuple[str, ...] = tuple(Form)
+    # the cited sentence must not give another filler to a prepositional slot the question fills (为外卖员提供 vs
+    # 为游客提供) while the question's filler is nowhere in its paragraph (scoring.other_filler): own set c103
+    # refused, no other own or CRUD dev answer changed
+    filler_gate: bool = True
     min_anchor_chars: int = 2  # a term written out in the sentence anchors it only from this length on
     dense_floor: Mapping[str, float] = field(default_factory=lambda: _e5(0.78))  # best paragraph cosine
     dense_floor_en: Mapping[str, float] = field(default_factory=lambda: _e5(0.72))  # cross-lingual: lower

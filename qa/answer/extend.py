@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from qa.answer.config import ComposerConfig
 from qa.answer.evidence import Evidence
 from qa.answer.forms import form_score, rule
-from qa.answer.scoring import Candidate, sentence_spans, unmatched_topic
+from qa.answer.scoring import Candidate, other_filler, sentence_spans, unmatched_focus, unmatched_topic
 from qa.index.tokens import normalize
 from qa.lexicon import ORDINAL_NUMERALS
 from qa.query.question import Question
@@ -34,6 +34,7 @@ def semantic_match(q: Question, pool: list[tuple[int, Hit]], ev: Evidence, cfg: 
         return None
     spans = [(rank, hit.paragraph, start, end, index) for rank, hit in pool[: cfg.semantic_hits]
              if hit.paragraph.kind in ("body", "list") and not unmatched_topic(q, ev.context[hit.paragraph.id], cfg)
+             and not unmatched_focus(q, ev.context[hit.paragraph.id], cfg)
              for index, (start, end) in enumerate(sentence_spans(hit.paragraph.text))
              if end - start >= cfg.semantic_min_chars]
     if not spans:
@@ -42,7 +43,8 @@ def semantic_match(q: Question, pool: list[tuple[int, Hit]], ev: Evidence, cfg: 
     j = int(cosines.argmax())
     rank, p, start, end, index = spans[j]
     form = form_score(q, normalize(p.text[start:end]), cfg)
-    if cosines[j] < floor or rule(q).needs_form and form < cfg.semantic_form:
+    if (cosines[j] < floor or rule(q).needs_form and form < cfg.semantic_form
+            or other_filler(q, normalize(p.text[start:end]), ev.context[p.id], cfg) is not None):
         log.debug("no semantic match: cosine %.3f form %.2f (%s)", cosines[j], form, p.text[start:end])
         return None
     return Candidate(rank, p, start, end, index, 0.0, form, float(cosines[j]))

@@ -129,6 +129,41 @@ def unmatched_topic(q: Question, context: str, cfg: ComposerConfig) -> list[str]
     return topic
 
 
+def unmatched_focus(q: Question, context: str, cfg: ComposerConfig) -> list[str]:
+    """For the forms of `cfg.focus_gate`: the modifiers of what the question asks about that `context` lacks wholly
+    (no part of them either: 智能 counts for 智能化), while it has their head (兼职 of 兼职干部 where the paragraph
+    counts 专职干部): the paragraph speaks of another kind of the thing asked. A missing head is left to coverage
+    (reworded: 专款 for 专项资金). English questions are left out: the glossary translates only some of their words."""
+    focus = [t for t in q.focus if len(t) >= 2 and not _names_part(q, t)]
+    if q.form not in cfg.focus_gate or q.english or len(focus) < 2 or focus[-1] != q.focus[-1]:
+        return []
+    if presence(q, focus[-1], context, cfg, focus=True) < 1.0:
+        return []
+    return [t for t in focus[:-1] if presence(q, t, context, cfg, focus=True) == 0.0]  # 智能 counts for 智能化
+
+
+_PREPOSITIONS = "为给向对帮替"  # they introduce who an action is for or aimed at: 为外卖员提供, 向农民工发放
+
+
+def other_filler(q: Question, sentence: str, context: str, cfg: ComposerConfig) -> tuple[str, str] | None:
+    """(the question's term, the sentence's filler) when the question puts a topic term after a preposition and
+    before a word (为[外卖员]提供) and the sentence fills the same frame with something else (为[游客]提供) while the
+    term is nowhere in the paragraph's `context`: the sentence answers for someone else."""
+    if not cfg.filler_gate or q.english:
+        return None
+    for term in q.terms:
+        at = q.norm.find(term)
+        if len(term) < 2 or at < 1 or q.norm[at - 1] not in _PREPOSITIONS or _names_part(q, term):
+            continue
+        after = q.norm[at + len(term) : at + len(term) + 2]
+        if len(after) < 2 or presence(q, term, context, cfg) >= cfg.head_credit:
+            continue
+        m = re.search(rf"{re.escape(q.norm[at - 1])}([^，。,；;！？]{{1,12}}?){re.escape(after)}", sentence)
+        if m and term not in m.group(1):
+            return term, m.group(1)
+    return None
+
+
 def _names_part(q: Question, term: str) -> bool:
     """The term is written right after a name the question gives, or its suffix (江西 + 省总工会, 沙坪坝 + 区 +
     总工会), or right before it."""

@@ -117,3 +117,47 @@ def test_a_weak_shape_cue_does_not_outweigh_the_questions_words():
     assert "小女孩" in compose(q, ev, ComposerConfig()).text
     assert "记者" in compose(q, ev, ComposerConfig(w_form_weak=ComposerConfig().w_form)).text  # as it was before
 
+
+
+def test_a_count_of_another_kind_of_the_thing_asked_is_refused():
+    """The focus gate: the paragraph counts 专职干部, the question asks for 兼职干部 — the head is there, its modifier
+    is not, so the count is of another kind and the answer is "没有找到" with the reason, even through the semantic
+    fallback. The same question about 专职干部 is answered."""
+    text = "鸡西市总工会指导成立鸡西市社会组织工会联合会,现有会员110名,专职干部3名。"
+    p = Paragraph("jx#p1", "jx", 1, text, "一家工联会的成长之路")
+    gate = ComposerConfig(focus_gate=(Form.NUMBER,))
+
+    def answer(question: str, cfg: ComposerConfig):  # noqa: ANN202
+        q = analyze_question(question)
+        ev = replace(gather(q, [Hit(p, 0.03, 1, 1)]), cosines={p.id: 0.9}, model_id=E5_SMALL,
+                     sentence_cosines=lambda texts: np.full(len(texts), 0.95, np.float32))
+        return compose(q, ev, cfg)
+
+    asked = "鸡西市社会组织工会联合会有多少名兼职干部？"
+    assert "3名" in answer(asked, replace(gate, focus_gate=())).text  # without the gate: the wrong count
+    refused = answer(asked, gate)
+    assert not refused.found and any("兼职" in note and "鸡西" in note for note in refused.notes)
+    assert "3名" in answer("鸡西市社会组织工会联合会有多少名专职干部？", gate).text
+
+
+def test_a_sentence_that_answers_for_someone_else_is_refused():
+    """The filler gate: 为游客提供 is the question's 为外卖员提供 with another filler, and 外卖员 is nowhere in the
+    article, so neither that sentence nor the rest of its article answers; the same question about 游客 is
+    answered."""
+    texts = ["在沈阳多个景区,53支劳模志愿者队伍为游客提供信息咨询、景点讲解、游客疏导等志愿服务。",
+             "沈阳市总工会还组织劳模志愿者在景区入口设置志愿服务岗,提供饮水、休息等服务。"]
+    paragraphs = [Paragraph(f"sy#p{n}", "sy", n, t, "劳模变身城市旅游推荐人") for n, t in enumerate(texts, 1)]
+    gate = ComposerConfig(filler_gate=True)
+
+    def answer(question: str, cfg: ComposerConfig):  # noqa: ANN202
+        q = analyze_question(question)
+        ev = replace(gather(q, [Hit(p, 0.03 - 0.01 * n, n + 1, n + 1) for n, p in enumerate(paragraphs)]),
+                     cosines={p.id: 0.9 for p in paragraphs}, model_id=E5_SMALL,
+                     sentence_cosines=lambda texts: np.full(len(texts), 0.95, np.float32))
+        return compose(q, ev, cfg)
+
+    asked = "沈阳市总工会为外卖员提供了哪些服务？"
+    assert answer(asked, replace(gate, filler_gate=False)).found  # without the gate: the tourists' services
+    refused = answer(asked, gate)
+    assert not refused.found and any("外卖员" in note and "游客" in note for note in refused.notes)
+    assert "信息咨询" in answer("沈阳市总工会为游客提供了哪些服务？", gate).text
