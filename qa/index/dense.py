@@ -95,17 +95,18 @@ class DenseIndex:
         if xb.ndim != 2:
             raise ValueError(f"vectors must be a 2-d array, got shape {xb.shape}")
         self.spec = spec or choose_spec(len(xb))
-        self.rows_of: np.ndarray | None = None  # a grown graph's row per node (-1: dead); None: node i is row i
+        self._map(None)
         with stage("dense"):
             self.index = _BUILDERS[self.spec.kind](xb.shape[1], self.spec)
             if len(xb):
                 self.index.add(np.ascontiguousarray(xb, dtype=np.float32))
         self._set_search_params()
 
-    @property
-    def dead(self) -> int:
-        """Graph nodes of rows the corpus no longer holds (0 unless grown)."""
-        return 0 if self.rows_of is None else int((self.rows_of < 0).sum())
+    def _map(self, rows_of: np.ndarray | None) -> None:
+        """Set a grown graph's row per node (-1: dead; None: node i is row i) and count its dead nodes (`dead`:
+        rows the corpus no longer holds), once rather than at every `len`."""
+        self.rows_of = rows_of
+        self.dead = 0 if rows_of is None else int((rows_of < 0).sum())
 
     @property
     def dim(self) -> int:
@@ -174,7 +175,7 @@ class DenseIndex:
         if type(self.index).__name__ != _FAISS_TYPES[spec.kind]:
             raise ValueError(f"{path.name} holds a {type(self.index).__name__}, the manifest says {spec.kind}")
         rows = _rows_path(path)
-        self.rows_of = np.load(rows, allow_pickle=False) if rows.exists() else None
+        self._map(np.load(rows, allow_pickle=False) if rows.exists() else None)
         if self.rows_of is not None and self.rows_of.shape != (self.index.ntotal,):
             raise ValueError(f"{rows.name} maps {self.rows_of.shape} nodes, the graph has {self.index.ntotal}")
         self._set_search_params()
@@ -203,7 +204,7 @@ class DenseIndex:
         if len(added):
             self.index.add(np.ascontiguousarray(xb[added], dtype=np.float32))
         rows_of = np.concatenate([kept, added])
-        self.rows_of = None if np.array_equal(rows_of, np.arange(len(rows_of))) else rows_of  # appended only
+        self._map(None if np.array_equal(rows_of, np.arange(len(rows_of))) else rows_of)  # None: appended only
         return True
 
     def _set_search_params(self) -> None:

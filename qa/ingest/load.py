@@ -66,9 +66,9 @@ NOT_TEXT = ("not a text file: no text encoding fits its bytes (binary data, or a
             "save it as UTF-8 text or remove it")
 NO_TEXT = {".pdf": "no text layer (scanned PDF?): run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`) and add the "
                    "searchable PDF",
-           ".jsonl": "no article: no line holds a JSON object with a non-empty \"text\"; fix the lines listed above",
-           ".jsonl.gz": "no article: no line holds a JSON object with a non-empty \"text\"; fix the lines listed "
-                        "above"}
+           **dict.fromkeys((".jsonl", ".jsonl.gz"),
+                           "no article: no line holds a JSON object with a non-empty \"text\"; fix the lines listed "
+                           "above")}
 NO_TEXT_DEFAULT = "no text found (only markup, boilerplate or blank lines): check the file's content"
 
 
