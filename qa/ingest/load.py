@@ -302,10 +302,18 @@ def file_type(path: Path) -> str:
     return ".jsonl.gz" if path.name.lower().endswith(".jsonl.gz") else path.suffix.lower()
 
 
+def file_stem(file: str) -> str:
+    """A corpus file's name without its type (`news` for news.jsonl.gz, not news.jsonl): what names its articles
+    when they have no title, and prefixes their ids when they have none."""
+    name = Path(file).name
+    return name[: len(name) - len(file_type(Path(name)))]
+
+
 def build_article(raw: RawArticle, article_id: str, file: str, info: dict, row: dict | None = None) -> Article:
-    """The schema Article of one RawArticle; row (JSONL) fields win over `info` (metadata.json) ones."""
+    """The schema Article of one RawArticle; row (JSONL) fields win over `info` (metadata.json) ones; an article
+    without any title is named after its file."""
     row = row or {}
-    title = raw.title or str(info.get("title", "")) or Path(file).stem
+    title = raw.title or str(info.get("title", "")) or file_stem(file)
     source = str(row.get("source") or info.get("source") or "")
     date = str(row.get("date") or info.get("date") or raw.date)
     paragraphs = tuple(Paragraph(f"{article_id}#p{n}", article_id, n, text, title, kind, source, date, file)
@@ -348,7 +356,7 @@ def _describe(exc: Exception, suffix: str) -> str:
 
 def _articles(pairs: list[tuple[dict, RawArticle]], path: Path, file: str, meta: dict) -> list[Article]:
     info = meta.get(file) if isinstance(meta.get(file), dict) else {}
-    prefix = slug(path.stem)
+    prefix = slug(file_stem(path.name))
     ids = [str(row["id"]) if _SAFE_ID.match(str(row.get("id", ""))) else f"{prefix}-{k:02d}"
            for k, (row, _) in enumerate(pairs, start=1)]
     return [build_article(raw, aid, file, info, row) for aid, (row, raw) in zip(ids, pairs, strict=True)]
@@ -440,7 +448,7 @@ def load_corpus_report(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> tup
         problems += bad
         for article in found:
             if article.id in seen:
-                new_id = f"{slug(path.stem)}-{article.id}"
+                new_id = f"{slug(file_stem(path.name))}-{article.id}"
                 log.warning("article id %s in %s is already used: renamed %s", article.id, path.name, new_id)
                 article = _reid(article, new_id)
             seen.add(article.id)
