@@ -54,9 +54,13 @@ class RandomEmbedder:
         self.name, self.model_id, self.dim = "random", "random", dim
         self.rng = np.random.default_rng(0)
 
-    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        x = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+    def draw(self, n: int) -> np.ndarray:
+        """`n` unit vectors: uniform on the sphere here."""
+        x = self.rng.standard_normal((n, self.dim)).astype(np.float32)
         return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self.draw(len(texts))
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.embed_passages(texts)
@@ -94,7 +98,7 @@ def build(corpus: Path, index: Path, model: str, random: bool) -> dict:
     cmd = [sys.executable, __file__, "--worker", str(corpus), str(index), str(out), model, "random" if random else ""]
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=_env())
+    subprocess.run(cmd, check=True, env=child_env())
     result = json.loads(out.read_text())
     result.update(wall_s=round(time.perf_counter() - t0, 1), load_before=round(load, 2),
                   load_after=round(os.getloadavg()[0], 2))
@@ -214,7 +218,7 @@ def cold_ask(index: Path, question: str, repeats: int) -> dict:
         loads.append(round(os.getloadavg()[0], 2))
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "qa", "ask", question, "--index", str(index)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env())
         walls.append(time.perf_counter() - t0)
     return {"median_s": round(statistics.median(walls), 2), "runs_s": [round(w, 2) for w in walls], "loads": loads}
 
@@ -251,7 +255,8 @@ def _median(cold: dict) -> str:
     return str(cold["median_s"]) if "median_s" in cold else "failed"
 
 
-def _env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
+    """The environment of a benchmark's child process: this checkout first on PYTHONPATH."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
@@ -403,7 +408,7 @@ def incremental(index: Path, corpus: Path, new_items: Path, out: Path) -> dict:
     t0 = time.perf_counter()
     run = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "qa", "index", "--index", str(index),
                           "--corpus", str(corpus), "--quiet"],
-                         capture_output=True, text=True, env=_env(), check=True)
+                         capture_output=True, text=True, env=child_env(), check=True)
     wall = time.perf_counter() - t0
     new = index / (index / "CURRENT").read_text().strip()
 
