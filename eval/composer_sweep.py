@@ -5,7 +5,9 @@
         --set crud=$CRUD/questions_dev.jsonl:/tmp/news10k/index \
         --config "" --config "w_form_weak=0.25" --config "w_slot=0.3,w_coverage=0.65"
 
-A set is NAME=QUESTIONS:INDEX (an own-format set, or a CRUD-format one when its rows have `doc_ids`); a config is
+A set is NAME=QUESTIONS:INDEX (an own-format set, a CRUD-format one when its rows have `doc_ids`, or CMRC 2018 dev
+when QUESTIONS is its SQuAD-format `.json`: INDEX is then the pooled-passage index `qa eval --cmrc` builds,
+`index/cmrc`, and the metrics are its EM and F1, "right" meaning F1 ≥ 0.5); a config is
 comma-separated `ComposerConfig` fields (`""` is the product's own). Prints per set and config the answer metrics,
 then the questions whose correctness differs from the first config. With the default config the numbers equal
 `qa eval --systems hybrid` on the same index (the own set and CRUD dev: question for question). A config costs
@@ -24,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-METRICS = ("accuracy", "refusal_accuracy", "citation_recall", "em", "f1")
+METRICS = ("accuracy", "refusal_accuracy", "citation_recall", "em", "f1", "answered")
+CMRC_RIGHT_F1 = 0.5  # a CMRC question counts as right (its "accuracy", and the per-question diff) from this F1 on
 
 
 def parse_config(text: str, base: object) -> object:
@@ -45,10 +48,18 @@ def parse_config(text: str, base: object) -> object:
 
 
 def load_items(path: Path) -> list:
-    """The set's questions: CRUD format when its first row has `doc_ids`, else the own format."""
+    """The set's questions: CMRC for a `.json` file, CRUD format when its first row has `doc_ids`, else the own
+    format."""
     from qa.eval.crud import load_crud
     from qa.eval.runner import load_dataset
 
+    if path.suffix == ".json":
+        from qa.eval.cmrc import load_cmrc
+
+        try:
+            return load_cmrc(path)[1]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SystemExit(f"{path} is not a CMRC (SQuAD-format) file: {type(exc).__name__}: {exc}") from None
     first = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
     return load_crud(path) if "doc_ids" in json.loads(first) else load_dataset(path)
 
@@ -56,22 +67,46 @@ def load_items(path: Path) -> list:
 def gather_set(questions: Path, index: Path) -> tuple[object, list]:
     """The opened index and, per question, (item, analysed question, evidence)."""
     from qa.api import QA
+    from qa.query.limits import clean_text
     from qa.settings import Settings
 
     qa = QA.open(Settings(index_dir=index, show_progress=False), build=False)
-    return qa, [(item, *qa.evidence(item.question, list(item.history))) for item in load_items(questions)]
+    items = load_items(questions)
+    k = 10 if questions.suffix == ".json" else None  # `qa eval --cmrc` searches 10 hits, like `ask` by default
+    return qa, [(item, *qa.evidence(clean_text(item.question), list(getattr(item, "history", ())), k=k))
+                for item in items]
 
 
 def score(data: list, config: object) -> tuple[dict, dict[str, bool]]:
     """`qa eval`'s aggregate metrics and each question's correctness for one composer config."""
     from qa.answer.compose import compose
+    from qa.eval.cmrc import CmrcQuestion
     from qa.eval.runner import aggregate, score_answer
 
+    if data and isinstance(data[0][0], CmrcQuestion):
+        return score_cmrc(data, config)
     records = []
     for item, q, evidence in data:
         answer = replace(compose(q, evidence, config), question=item.question, resolved_question=q.text)
         records.append(score_answer(item, answer, 0.0))
     return aggregate(records), {r.id: r.correct for r in records}
+
+
+def score_cmrc(data: list, config: object) -> tuple[dict, dict[str, bool]]:
+    """CMRC's EM and F1 as `qa eval --cmrc` scores them (`cmrc_em_f1`), the share answered, and each question's
+    correctness: F1 at least `CMRC_RIGHT_F1`."""
+    from qa.answer.compose import compose
+    from qa.eval.cmrc import cmrc_em_f1
+
+    scores, correct, found = [], {}, 0
+    for item, q, evidence in data:
+        answer = compose(q, evidence, config)
+        found += answer.found
+        scores.append(cmrc_em_f1(answer, item.answers))
+        correct[item.id] = scores[-1][1] >= CMRC_RIGHT_F1
+    n = max(1, len(data))
+    return {"em": sum(e for e, _ in scores) / n, "f1": sum(f for _, f in scores) / n,
+            "accuracy": sum(correct.values()) / n, "answered": found / n}, correct
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,7 +59,6 @@ def run_cmrc(path: Path, settings: Settings, systems: Sequence[str] = SYSTEMS, l
 
     from qa.api import QA
     from qa.eval.baselines import PLAIN, plain_systems
-    from qa.eval.metrics import best_span_em_f1
     from qa.index.embed import load_embedder
     from qa.index.indexer import build_index
     from qa.query.question import analyze_question
@@ -90,8 +89,7 @@ def run_cmrc(path: Path, settings: Settings, systems: Sequence[str] = SYSTEMS, l
             ids = [h.paragraph.id for h in answer.hits]
             sums["hit@1"] += q.paragraph_id in ids[:1]
             sums["hit@5"] += q.paragraph_id in ids[:5]
-            span = answer.short or _MARKER.sub("", answer.text)  # the bare fact when the composer found one
-            em, f1 = best_span_em_f1(span, list(q.answers)) if answer.found else (0.0, 0.0)
+            em, f1 = cmrc_em_f1(answer, q.answers)
             sums["em"] += em
             sums["f1"] += f1
             scored.append((em, f1))
@@ -102,6 +100,16 @@ def run_cmrc(path: Path, settings: Settings, systems: Sequence[str] = SYSTEMS, l
     return {"dataset": str(path), "passages": len(articles), "questions": len(questions), "model": embedder.name,
             "index_seconds": round(report.seconds, 1), "wall_seconds": round(time.perf_counter() - start, 1),
             "systems": rows, "forms": by_form}
+
+
+def cmrc_em_f1(answer: Answer, golds: Sequence[str]) -> tuple[float, float]:
+    """CMRC's (EM, F1) of an answer: of its short answer when the composer found one, else of its text without the
+    citation markers; (0, 0) for "not found"."""
+    from qa.eval.metrics import best_span_em_f1
+
+    if not answer.found:
+        return 0.0, 0.0
+    return best_span_em_f1(answer.short or _MARKER.sub("", answer.text), list(golds))
 
 
 def per_form(forms: Sequence[str], scored: Sequence[tuple[float, float]]) -> dict[str, dict[str, float]]:

@@ -46,3 +46,32 @@ def test_composing_the_evidence_is_what_ask_answers(tiny_settings, tmp_path):
     assert correct == {"a": True} and metrics["accuracy"] == 1.0
     _, refused = sweep.score(data, replace(qa.settings.composer, min_score=2.0))  # a floor nothing reaches
     assert refused == {"a": False}
+
+
+def test_a_cmrc_set_scores_as_qa_eval_cmrc(tmp_path):
+    """A SQuAD-format `.json` set is CMRC: composed with the product's config, its EM and F1 are `run_cmrc`'s."""
+    from qa.eval.cmrc import cmrc_settings, run_cmrc
+    from qa.settings import Settings
+
+    def para(pid: str, context: str, question: str, answer: str) -> dict:
+        return {"id": pid, "context": context,
+                "qas": [{"id": f"{pid}-q", "question": question, "answers": [{"text": answer}]}]}
+
+    data = {"data": [{"id": "d1", "title": "驿站", "paragraphs": [
+        para("p1", "沙坪坝区总工会建成工会驿站174个。", "沙坪坝区建成了多少个工会驿站？", "174个"),
+        para("p2", "巫山县已建立新就业形态工会组织41个。", "巫山县建立了多少个新就业形态工会组织？", "41个"),
+        para("p3", "江西省首届职工创新成果交流大会在南昌举行。", "首届职工创新成果交流大会由谁主办？",
+             "江西省总工会")]}]}
+    path = tmp_path / "cmrc.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    settings = cmrc_settings(replace(Settings(), index_dir=tmp_path / "index", model="hashing", show_progress=False))
+    hybrid = run_cmrc(path, settings, systems=("hybrid",))["systems"]["hybrid"]
+    _, rows = sweep.gather_set(path, settings.index_dir)
+    metrics, correct = sweep.score(rows, settings.composer)
+    assert (round(metrics["em"], 4), round(metrics["f1"], 4)) == (hybrid["em"], hybrid["f1"])
+    assert correct["p1-q"] and correct["p2-q"] and not correct["p3-q"]  # the organiser is nowhere in the passage
+    strict, _ = sweep.score(rows, replace(settings.composer, min_score=2.0))  # a floor nothing reaches
+    assert (strict["f1"], strict["answered"]) == (0.0, 0.0)
+    (tmp_path / "rows.json").write_text('[{"id": "a", "question": "问"}]', encoding="utf-8")
+    with pytest.raises(SystemExit, match="not a CMRC"):
+        sweep.load_items(tmp_path / "rows.json")
