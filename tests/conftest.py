@@ -39,6 +39,16 @@ def write_corpus(folder: Path, articles: dict[str, list[dict]] = ARTICLES) -> Pa
     return folder
 
 
+def write_cmrc(path: Path, passages: list[tuple[str, str, str, str]]) -> Path:
+    """A SQuAD-format CMRC file at `path`: one document of passages (id, context, its one question, its answer)."""
+    paragraphs = [{"id": pid, "context": context,
+                   "qas": [{"id": f"{pid}-q", "question": question, "answers": [{"text": answer}]}]}
+                  for pid, context, question, answer in passages]
+    path.write_text(json.dumps({"data": [{"id": "d1", "title": "驿站", "paragraphs": paragraphs}]},
+                               ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def tiny_settings(tmp_path: Path) -> Settings:
     """Settings over a fresh copy of the tiny corpus, hashing embedder, no progress bars."""

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write_corpus
+from conftest import REPO, write_cmrc, write_corpus
 
 from qa.cli import main
 
@@ -94,16 +94,10 @@ def test_cmrc_open_domain_run_on_a_tiny_file(tmp_path: Path):
     from qa.eval.cmrc import format_cmrc, run_cmrc
     from qa.settings import Settings
 
-    def para(pid: str, context: str, question: str, answer: str) -> dict:
-        return {"id": pid, "context": context,
-                "qas": [{"id": f"{pid}-q", "question": question, "answers": [{"text": answer}]}]}
-
-    data = {"data": [{"id": "d1", "title": "驿站", "paragraphs": [
-        para("p1", "沙坪坝区总工会建成工会驿站174个。", "沙坪坝区建成了多少个工会驿站？", "174个"),
-        para("p2", "巫山县已建立新就业形态工会组织41个。", "巫山县建立了多少个新就业形态工会组织？", "41个"),
-        para("p3", "江西省首届职工创新成果交流大会在南昌举行。", "首届职工创新成果交流大会在哪里举行？", "南昌")]}]}
-    path = tmp_path / "cmrc.json"
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    path = write_cmrc(tmp_path / "cmrc.json", [
+        ("p1", "沙坪坝区总工会建成工会驿站174个。", "沙坪坝区建成了多少个工会驿站？", "174个"),
+        ("p2", "巫山县已建立新就业形态工会组织41个。", "巫山县建立了多少个新就业形态工会组织？", "41个"),
+        ("p3", "江西省首届职工创新成果交流大会在南昌举行。", "首届职工创新成果交流大会在哪里举行？", "南昌")])
     settings = replace(Settings(), index_dir=tmp_path / "index", model="hashing", show_progress=False)
     summary = run_cmrc(path, settings, systems=("hybrid", "bm25", "plain-bm25", "plain-rrf"))
     assert summary["passages"] == 3 and summary["questions"] == 3

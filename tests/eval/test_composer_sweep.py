@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import REPO
+from conftest import REPO, write_cmrc
 
 from qa.answer.compose import compose
 from qa.answer.config import ComposerConfig
@@ -53,17 +53,10 @@ def test_a_cmrc_set_scores_as_qa_eval_cmrc(tmp_path):
     from qa.eval.cmrc import cmrc_settings, run_cmrc
     from qa.settings import Settings
 
-    def para(pid: str, context: str, question: str, answer: str) -> dict:
-        return {"id": pid, "context": context,
-                "qas": [{"id": f"{pid}-q", "question": question, "answers": [{"text": answer}]}]}
-
-    data = {"data": [{"id": "d1", "title": "驿站", "paragraphs": [
-        para("p1", "沙坪坝区总工会建成工会驿站174个。", "沙坪坝区建成了多少个工会驿站？", "174个"),
-        para("p2", "巫山县已建立新就业形态工会组织41个。", "巫山县建立了多少个新就业形态工会组织？", "41个"),
-        para("p3", "江西省首届职工创新成果交流大会在南昌举行。", "首届职工创新成果交流大会由谁主办？",
-             "江西省总工会")]}]}
-    path = tmp_path / "cmrc.json"
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    path = write_cmrc(tmp_path / "cmrc.json", [
+        ("p1", "沙坪坝区总工会建成工会驿站174个。", "沙坪坝区建成了多少个工会驿站？", "174个"),
+        ("p2", "巫山县已建立新就业形态工会组织41个。", "巫山县建立了多少个新就业形态工会组织？", "41个"),
+        ("p3", "江西省首届职工创新成果交流大会在南昌举行。", "首届职工创新成果交流大会由谁主办？", "江西省总工会")])
     settings = cmrc_settings(replace(Settings(), index_dir=tmp_path / "index", model="hashing", show_progress=False))
     hybrid = run_cmrc(path, settings, systems=("hybrid",))["systems"]["hybrid"]
     _, rows = sweep.gather_set(path, settings.index_dir)
