@@ -71,10 +71,7 @@ def gather_set(questions: Path, index: Path) -> tuple[object, list]:
     from qa.settings import Settings
 
     qa = QA.open(Settings(index_dir=index, show_progress=False), build=False)
-    items = load_items(questions)
-    k = 10 if questions.suffix == ".json" else None  # `qa eval --cmrc` searches 10 hits, like `ask` by default
-    return qa, [(item, *qa.evidence(clean_text(item.question), list(getattr(item, "history", ())), k=k))
-                for item in items]
+    return qa, [(item, *qa.evidence(clean_text(item.question), list(item.history))) for item in load_items(questions)]
 
 
 def score(data: list, config: object) -> tuple[dict, dict[str, bool]]:

@@ -35,6 +35,7 @@ from qa.answer.scoring import (
     relative,
     sentence_spans,
     unmatched_focus,
+    unmatched_subject,
     unmatched_topic,
 )
 from qa.index.tokens import normalize
@@ -125,7 +126,7 @@ def _answers_for_another(q: Question, candidates: list[Candidate], ev: Evidence,
 
 def _near_miss(q: Question, context: str, cfg: ComposerConfig) -> str:
     """The reason shown with "没有找到" when the archive has the question's names but not its topic."""
-    missing = unmatched_topic(q, context, cfg) or unmatched_focus(q, context, cfg)
+    missing = unmatched_subject(q, context, cfg)
     names = "、".join(max((f + t for t in q.terms if f + t in q.norm), key=len, default=e.text)
                      for e in q.entities if has(e, context) for f in e.forms[:1])
     if not missing or not names:

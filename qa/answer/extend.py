@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from qa.answer.config import ComposerConfig
 from qa.answer.evidence import Evidence
 from qa.answer.forms import form_score, rule
-from qa.answer.scoring import Candidate, other_filler, sentence_spans, unmatched_focus, unmatched_topic
+from qa.answer.scoring import Candidate, other_filler, sentence_spans, unmatched_subject
 from qa.index.tokens import normalize
 from qa.lexicon import ORDINAL_NUMERALS
 from qa.query.question import Question
@@ -33,8 +33,7 @@ def semantic_match(q: Question, pool: list[tuple[int, Hit]], ev: Evidence, cfg: 
     if ev.sentence_cosines is None or floor is None or q.english:
         return None
     spans = [(rank, hit.paragraph, start, end, index) for rank, hit in pool[: cfg.semantic_hits]
-             if hit.paragraph.kind in ("body", "list") and not unmatched_topic(q, ev.context[hit.paragraph.id], cfg)
-             and not unmatched_focus(q, ev.context[hit.paragraph.id], cfg)
+             if hit.paragraph.kind in ("body", "list") and not unmatched_subject(q, ev.context[hit.paragraph.id], cfg)
              for index, (start, end) in enumerate(sentence_spans(hit.paragraph.text))
              if end - start >= cfg.semantic_min_chars]
     if not spans:

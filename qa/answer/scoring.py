@@ -142,6 +142,12 @@ def unmatched_focus(q: Question, context: str, cfg: ComposerConfig) -> list[str]
     return [t for t in focus[:-1] if presence(q, t, context, cfg, focus=True) == 0.0]  # 智能 counts for 智能化
 
 
+def unmatched_subject(q: Question, context: str, cfg: ComposerConfig) -> list[str]:
+    """What `context` lacks of the question's subject: its topic terms (`unmatched_topic`), else the modifiers of
+    what it asks about (`unmatched_focus`); empty when the paragraph is about what is asked."""
+    return unmatched_topic(q, context, cfg) or unmatched_focus(q, context, cfg)
+
+
 _PREPOSITIONS = "为给向对帮替"  # they introduce who an action is for or aimed at: 为外卖员提供, 向农民工发放
 
 

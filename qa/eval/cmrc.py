@@ -32,6 +32,7 @@ class CmrcQuestion:
     question: str
     paragraph_id: str
     answers: tuple[str, ...]
+    history: tuple[str, ...] = ()  # CMRC asks no follow-ups (an evaluation item's field, as in the own set)
 
 
 def load_cmrc(path: Path) -> tuple[list[Article], list[CmrcQuestion]]:
