@@ -41,6 +41,11 @@ _FUNCTION_FLAGS = tuple("rdcpuyx")  # jieba: pronoun, adverb, conjunction, prepo
 # is a name)
 _DAY = ("月", "日")  # after a number: a date (3月10-12日), not a quantity
 _ASKS_YEAR = re.compile(r"哪一?年|几几年|什么年份|\bwhat year\b|\bwhich year\b")
+# "X的字是什么", "X的原名叫什么", "X又简称什么": the question ends asking what a named attribute of X is
+_ASKS_NAMED_VALUE = re.compile(r"^(?P<left>.+?)(?:是|叫做|叫|称为|称作|为)?(?:什么|甚么|啥)(?:名字|名称)?[?？]?$")
+_VALUE_LEAD = re.compile(r"^(?:是|为|叫做|叫|称为|称作|称|作|:|：)?[“\"「『]?")
+_NOT_NOUNS = ("可以", "能", "可", "最早", "原本", "当时")  # adverb-like words jieba tags as verbs or nouns
+_ITEM_JOINERS = "以及|和|及|与|或"  # join an enumeration's last item (鼓、锣、钹和板)
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
 
@@ -135,6 +140,45 @@ def quoted_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
               and (not q.focus or focus_share(q, text[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
                    > 0)]
     return quoted[0] if len(quoted) == 1 else ""
+
+
+def named_value(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """What follows the asked attribute where the sentence names it: `石生` of `魏裔介，字石生，号贞庵` for
+    `魏裔介的字是什么`, `苏博` of `苏镜宇原名苏博` for `苏镜宇的原名叫什么`, or "". The attribute is the question's
+    last word before a closing question word (function words skipped); the value runs to the next stop, at most
+    `cfg.max_aligned_chars` characters. Off when `cfg.named_values` is false."""
+    ask = _ASKS_NAMED_VALUE.match(q.norm) if cfg.named_values else None
+    words = pos_words(ask.group("left")) if ask else []
+    while words and (words[-1][1].startswith(_FUNCTION_FLAGS) or words[-1][0] in _NOT_NOUNS):
+        words.pop()
+    noun = words[-1][0] if words else ""
+    at = text.find(noun) if re.fullmatch(r"[\u4e00-\u9fff]+", noun) else -1
+    if at < 0:
+        return ""
+    rest = text[at + len(noun) :]
+    rest = rest[_VALUE_LEAD.match(rest).end() :]
+    value = re.match(rf"[^{re.escape(STOP)}”」』]{{1,{cfg.max_aligned_chars}}}", rest)
+    return value.group(0) if value else ""
+
+
+def whole_enumeration(short: str, text: str, cfg: ComposerConfig) -> str:
+    """`short` grown over the enumeration it is one item of: `德性` in `办学理念是德性、创意、服务、实践` gives the
+    four, the last item joined by 和/及/与/以及/或 included. Only where a 、 touches `short`; items are runs of at most
+    `cfg.max_item_chars` characters without punctuation (0: never grows); the run stays within `cfg.max_long_chars`."""
+    at = text.find(short) if short and cfg.max_item_chars > 0 else -1
+    if at < 0:
+        return short
+    start, end = at, at + len(short)
+    if text[end : end + 1] != "、" and text[start - 1 : start] != "、":
+        return short
+    item = rf"[^{re.escape(STOP)}「」]{{1,{cfg.max_item_chars}}}"
+    while m := re.match(rf"(、|{_ITEM_JOINERS})({item})", text[end:]):
+        end += m.end()
+        if m.group(1) != "、":
+            break
+    while m := re.search(rf"{item}、$", text[:start]):
+        start = m.start()
+    return text[start:end] if end - start <= cfg.max_long_chars else short
 
 
 def _proximity(q: Question, text: str, start: int, end: int, cfg: ComposerConfig) -> float:

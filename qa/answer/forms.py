@@ -39,21 +39,23 @@ class FormRule:
     slot: Slot = Slot.NONE  # whether the words filling the question's slot (facts.aligned_answer) may be the answer
     typed_first: Callable[[Question], bool] = lambda q: False  # the form's own answer goes before the slot's words
     weak_shape: bool = False  # its form score is a weak cue (any 、, any role word, 通过/为了): weighs w_form_weak
+    fallback: Extractor = facts.no_answer  # the last resort when neither its extractor nor the slot has an answer
+    enumerates: bool = True  # a short answer that is one item of a 、-run is the whole run (facts.whole_enumeration)
 
 
 RULES: dict[Form, FormRule] = {
-    Form.NUMBER: FormRule(scoring.number_score, facts.quantity_answer, needs_form=True),
-    Form.DATE: FormRule(scoring.date_score, facts.date_answer, needs_form=True),
+    Form.NUMBER: FormRule(scoring.number_score, facts.quantity_answer, needs_form=True, enumerates=False),
+    Form.DATE: FormRule(scoring.date_score, facts.date_answer, needs_form=True, enumerates=False),
     Form.LIST: FormRule(scoring.list_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK,
                         weak_shape=True),
     Form.ORG: FormRule(scoring.org_score, names.org_answer, slot=Slot.FIRST),
     Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST, weak_shape=True),
     Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST,
                          typed_first=names.asks_kind),  # 哪个城市: a place of that kind beats the slot's words
-    Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK),
+    Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK, enumerates=False),
     Form.EXPLANATION: FormRule(scoring.explanation_score, facts.cause_answer, long=True, extends=True,
                                slot=Slot.FALLBACK, weak_shape=True),  # a why question's reason, else the slot's words
-    Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST),
+    Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST, fallback=facts.named_value),
 }
 
 
@@ -69,8 +71,13 @@ def form_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 def short_answer(q: Question, sentence: str, cfg: ComposerConfig) -> str:
     """The bare fact of `sentence` that the question asks for (`174个`, `2021年9月`, a name, the words that fill
-    the question's slot), or ""."""
+    the question's slot), or "". One item of an enumeration is the whole enumeration where the form allows lists."""
     r, text = rule(q), normalize(BULLET.sub("", sentence))
+    short = _bare_fact(q, r, text, cfg) or r.fallback(q, text, cfg)
+    return facts.whole_enumeration(short, text, cfg) if r.enumerates else short
+
+
+def _bare_fact(q: Question, r: FormRule, text: str, cfg: ComposerConfig) -> str:
     if r.slot is Slot.NONE:
         return r.short(q, text, cfg)
     slot, typed = facts.aligned_answer(q, text, cfg), r.short(q, text, cfg)

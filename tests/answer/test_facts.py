@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from qa.answer.config import ComposerConfig
@@ -9,9 +11,11 @@ from qa.answer.facts import (
     aligned_answer,
     cause_answer,
     date_answer,
+    named_value,
     quantity_answer,
     slot_fit,
     title_answer,
+    whole_enumeration,
     year_like,
 )
 from qa.answer.forms import short_answer
@@ -156,3 +160,34 @@ def test_a_date_the_question_writes_itself_is_no_answer():
 ])
 def test_slot_bounds(question, sentence, expected):
     assert aligned_answer(analyze_question(question), sentence, CFG) == expected
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("世宗大学的办学理念是什么？", "世宗大学的办学理念是德性、创意、服务、实践。", "德性、创意、服务、实践"),
+    ("瘰鳞蛇主要分布在什么地区？", "瘰鳞蛇主要分布在东南亚、印度以及所罗门群岛一带。",
+     "东南亚、印度以及所罗门群岛一带"),
+])
+def test_one_item_of_an_enumeration_grows_to_the_whole_enumeration(question, sentence, expected):
+    assert short_answer(analyze_question(question), sentence, CFG) == expected
+
+
+def test_an_enumeration_grows_only_where_a_list_comma_touches_the_answer_and_never_for_numbers():
+    assert whole_enumeration("德性", "理念是德性，也讲创意、服务。", CFG) == "德性"
+    assert whole_enumeration("德性", "理念是德性、创意。", replace(CFG, max_item_chars=0)) == "德性"
+    q = analyze_question("新建航站楼有多大？")
+    assert short_answer(q, "新建航站楼3000平方米、站坪3个机位。", CFG) == "3000平方米"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("魏裔介的字是什么？", "魏裔介（），字石生，号贞庵，又号昆林。", "石生"),
+    ("蔡琼辉当时的艺名叫什么？", "六十年代粤语片童星，当时艺名「赛宝」，邵氏电影训练班出身。", "赛宝"),
+])
+def test_a_generic_question_without_a_slot_takes_the_value_after_its_asked_attribute(question, sentence, expected):
+    q = analyze_question(question)
+    assert short_answer(q, sentence, CFG) == expected
+    assert short_answer(q, sentence, replace(CFG, named_values=False)) == ""
+
+
+def test_no_named_value_when_the_sentence_does_not_name_the_attribute():
+    q = analyze_question("王永吉的谥号是什么？")
+    assert named_value(q, "王永吉（），字修之，一字六谦，号铁山。", CFG) == ""
