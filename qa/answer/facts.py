@@ -42,8 +42,9 @@ _FUNCTION_FLAGS = tuple("rdcpuyx")  # jieba: pronoun, adverb, conjunction, prepo
 _DAY = ("月", "日")  # after a number: a date (3月10-12日), not a quantity
 _ASKS_YEAR = re.compile(r"哪一?年|几几年|什么年份|\bwhat year\b|\bwhich year\b")
 # "X的字是什么", "X的原名叫什么", "X又简称什么": the question ends asking what a named attribute of X is
-_ASKS_NAMED_VALUE = re.compile(r"^(?P<left>.+?)(?:是|叫做|叫|称为|称作|为)?(?:什么|甚么|啥)(?:名字|名称)?[?？]?$")
-_VALUE_LEAD = re.compile(r"^(?:是|为|叫做|叫|称为|称作|称|作|:|：)?[“\"「『]?")
+_NAMING_VERBS = "是|叫做|叫|称为|称作|为"  # between an attribute and its value, in the question and the sentence
+_ASKS_NAMED_VALUE = re.compile(rf"^(?P<left>.+?)(?:{_NAMING_VERBS})?(?:什么|甚么|啥)(?:名字|名称)?[?？]?$")
+_VALUE_LEAD = re.compile(rf"^(?:{_NAMING_VERBS}|称|作|:|：)?[“\"「『]?")
 _NOT_NOUNS = ("可以", "能", "可", "最早", "原本", "当时")  # adverb-like words jieba tags as verbs or nouns
 _ITEM_JOINERS = "以及|和|及|与|或"  # join an enumeration's last item (鼓、锣、钹和板)
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
