@@ -133,6 +133,8 @@ class ComposerConfig:
     short_clause_chars: int = 12  # a lone fact clause shorter than this keeps the clause before it
     named_values: bool = True  # a generic question's last resort: the words after the asked attribute (字石生)
     max_item_chars: int = 12  # a short answer grows over the 、-run it is one item of, items at most this long
+    enumerations_asked: bool = True  # a list question's short answer is the 、-run next to its asked term
+    aliases: bool = True  # a question asking another name (又叫什么) takes the names after the sentence's 又名/简称
     topic_chars: int = 60  # the not-found message repeats at most this much of the question
     # short answers (qa/answer/facts.py): the quantity tied most closely to the asked noun
     modifier_credit: float = 0.3  # a modifier of the asked noun (最美 in 最美的服务站) near the quantity adds this

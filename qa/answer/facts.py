@@ -47,6 +47,13 @@ _ASKS_NAMED_VALUE = re.compile(rf"^(?P<left>.+?)(?:{_NAMING_VERBS})?(?:什么|�
 _VALUE_LEAD = re.compile(rf"^(?:{_NAMING_VERBS}|称|作|:|：)?[“\"「『]?")
 _NOT_NOUNS = ("可以", "能", "可", "最早", "原本", "当时")  # adverb-like words jieba tags as verbs or nouns
 _ITEM_JOINERS = "以及|和|及|与|或"  # join an enumeration's last item (鼓、锣、钹和板)
+_ITEM_LEAD = re.compile(r"^.*?(?:例如|比如|诸如|包括|包含|分别是|分别为|设有|如|有|是|为|即|─|—)")  # 如[香港艺术节]、…
+# 又名, 也称为, 简称, 被称作: another name follows
+_ALIAS_WORD = re.compile(r"(?:又|也|亦|或|俗|简|通|别|今|合|并|统|改|古|旧|前|原|曾|被)(?:被)?(?:称|名|叫|译)"
+                         r"(?:为|作|做)?|称为|称作|叫做|叫作")
+_ASKS_ALIAS = re.compile(r"(?:称|名|叫|译)(?:为|作|做)?(?:什么|甚么|啥)|(?:简称|别名|别称|俗名|俗称|昵称|绰号|外号)"
+                         r"(?:是|叫|为)?(?:什么|甚么|啥)")
+_ASKS_ONE = re.compile(r"哪一|哪[个种类部位家所本首条项]")  # asks for one thing: 哪一种音乐类型, not 哪些
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
 
@@ -116,7 +123,7 @@ def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 def no_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """Lists are answered by the sentences themselves."""
+    """No short answer: the answer is the sentence itself."""
     return ""
 
 
@@ -141,6 +148,36 @@ def quoted_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
               and (not q.focus or focus_share(q, text[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
                    > 0)]
     return quoted[0] if len(quoted) == 1 else ""
+
+
+def asks_alias(q: Question) -> bool:
+    """The question asks what something is also called (`当惹雍错又叫什么`, `简称是什么`, `被称为什么理论`)."""
+    return bool(_ASKS_ALIAS.search(q.norm))
+
+
+def alias_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """For a question asking another name: the names after the sentence's alias word, to the clause's end
+    (`唐古拉雍木错` of `当惹雍错（），又名唐古拉雍木错，是…`; `大腿蘑、网纹牛肝菌` of `也称大腿蘑、网纹牛肝菌，…`), the
+    question's own alias word (简称, 俗称 …) first; at most `cfg.max_aligned_chars` characters, else "". Off when
+    `cfg.aliases` is false."""
+    if not cfg.aliases or not asks_alias(q):
+        return ""
+    asked = _ALIAS_WORD.search(q.norm)
+    found = sorted(_ALIAS_WORD.finditer(text), key=lambda m: not asked or  # 俗名为 for 俗名叫什么
+                   m.group(0).rstrip("为作做") != asked.group(0).rstrip("为作做"))
+    for m in found:
+        rest = text[m.end() :]
+        rest = rest[re.match(r"[为是作做:：\s]*", rest).end() :]
+        value = re.match(r"(?:[^，,。；;：:！？!?()]|\([^()]*\)?)*", rest).group(0)  # up to an unopened ")"
+        value = re.sub(r"\([^()]*\)?$", "", value).strip()  # 比丘(俗称和尚 → 比丘
+        if value and value not in q.norm and len(value) <= cfg.max_aligned_chars:
+            return value
+    return ""
+
+
+def alias_or_quoted(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """A generic question's bare fact: another name where it asks one (`alias_answer`), else the one quoted name."""
+    return alias_answer(q, text, cfg) or quoted_answer(q, text, cfg)
 
 
 def named_value(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -180,6 +217,35 @@ def whole_enumeration(short: str, text: str, cfg: ComposerConfig) -> str:
     while m := re.search(rf"{item}、$", text[:start]):
         start = m.start()
     return text[start:end] if end - start <= cfg.max_long_chars else short
+
+
+def enumeration_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """For a question asking for several things: the enumeration of `text` next to the asked term (`香港艺术节、香港国际
+    电影节、香港夏日电影节等` of `曾赞助香港不少文化活动，如香港艺术节、…` for `赞助了哪些文化活动`), its first item cut
+    after a lead word (如, 包括, 分别是 …), or "". Runs of 、-joined items (at most `cfg.max_item_chars` each, the last
+    may be joined by 和/及/与/以及/或) that repeat the question, or have no term of it within `cfg.near_chars`, are
+    left out; of the rest, the one nearest the asked term. None when the question asks for one thing (哪一种, 哪个).
+    Off when `cfg.enumerations_asked` is false."""
+    if not cfg.enumerations_asked or cfg.max_item_chars <= 0 or _ASKS_ONE.search(q.norm):
+        return ""
+    item = rf"[^{re.escape(STOP)}「」]{{1,{cfg.max_item_chars}}}"
+    best, best_key = "", (0.0, 0)
+    for m in re.finditer(rf"{item}(?:、{item})+(?:(?:{_ITEM_JOINERS}){item})?", text):
+        items = re.split(rf"、|{_ITEM_JOINERS}", m.group(0))
+        if 2 * sum(i in q.norm for i in items) >= len(items):
+            continue  # the question's own list (七一大游行、雨伞运动)
+        around = text[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars]
+        key = (focus_share(q, around) if q.focus else 0.0, sum(len(t) >= 2 and t in around for t in q.terms))
+        if any(key) and key > best_key:
+            best, best_key = m.group(0), key
+    first, sep, rest = best.partition("、")
+    lead = _ITEM_LEAD.match(first)
+    return (first[lead.end() :] if lead and len(first) - lead.end() >= 2 else first) + sep + rest
+
+
+def is_enumeration(text: str) -> bool:
+    """`text` names several things: it holds a 、 or an item joiner (和, 及 …)."""
+    return bool(re.search(rf"、|{_ITEM_JOINERS}", text))
 
 
 def _proximity(q: Question, text: str, start: int, end: int, cfg: ComposerConfig) -> float:

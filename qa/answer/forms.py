@@ -25,6 +25,7 @@ class Slot(StrEnum):
     NONE = "none"  # never (numbers and dates have exact extractors)
     FIRST = "first"  # before the form's own extractor, when short enough (max_slot_first_chars)
     FALLBACK = "fallback"  # only when the form's own extractor finds nothing
+    LISTED = "listed"  # before the form's own extractor when they name several things themselves (鼓、锣和钹)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class FormRule:
 RULES: dict[Form, FormRule] = {
     Form.NUMBER: FormRule(scoring.number_score, facts.quantity_answer, needs_form=True, enumerates=False),
     Form.DATE: FormRule(scoring.date_score, facts.date_answer, needs_form=True, enumerates=False),
-    Form.LIST: FormRule(scoring.list_score, facts.no_answer, long=True, extends=True, slot=Slot.FALLBACK,
+    Form.LIST: FormRule(scoring.list_score, facts.enumeration_answer, long=True, extends=True, slot=Slot.LISTED,
                         weak_shape=True),
     Form.ORG: FormRule(scoring.org_score, names.org_answer, slot=Slot.FIRST),
     Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST, weak_shape=True),
@@ -55,7 +56,8 @@ RULES: dict[Form, FormRule] = {
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK, enumerates=False),
     Form.EXPLANATION: FormRule(scoring.explanation_score, facts.cause_answer, long=True, extends=True,
                                slot=Slot.FALLBACK, weak_shape=True),  # a why question's reason, else the slot's words
-    Form.GENERIC: FormRule(scoring.generic_score, facts.quoted_answer, slot=Slot.FIRST, fallback=facts.named_value),
+    Form.GENERIC: FormRule(scoring.generic_score, facts.alias_or_quoted, slot=Slot.FIRST, typed_first=facts.asks_alias,
+                           fallback=facts.named_value),  # 又叫什么: the name after 又名 beats the slot's words
 }
 
 
@@ -84,6 +86,8 @@ def _bare_fact(q: Question, r: FormRule, text: str, cfg: ComposerConfig) -> str:
     if typed and (typed in slot or r.typed_first(q)):  # the name inside the slot's words (郭会民 in 郭会民告诉记者)
         return typed
     if r.slot is Slot.FIRST and slot and len(slot) <= cfg.max_slot_first_chars:
+        return slot
+    if r.slot is Slot.LISTED and slot and facts.is_enumeration(facts.whole_enumeration(slot, text, cfg)):
         return slot
     return typed or slot
 

@@ -8,9 +8,11 @@ import pytest
 
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import (
+    alias_answer,
     aligned_answer,
     cause_answer,
     date_answer,
+    enumeration_answer,
     named_value,
     quantity_answer,
     slot_fit,
@@ -19,6 +21,7 @@ from qa.answer.facts import (
     year_like,
 )
 from qa.answer.forms import short_answer
+from qa.query.kinds import Form
 from qa.query.question import analyze_question
 
 CFG = ComposerConfig()
@@ -191,3 +194,34 @@ def test_a_generic_question_without_a_slot_takes_the_value_after_its_asked_attri
 def test_no_named_value_when_the_sentence_does_not_name_the_attribute():
     q = analyze_question("王永吉的谥号是什么？")
     assert named_value(q, "王永吉（），字修之，一字六谦，号铁山。", CFG) == ""
+
+
+def test_a_list_questions_short_answer_is_the_enumeration_next_to_its_asked_term():
+    q = analyze_question("这次慰问活动为职工送去了哪些物品？")
+    sentence = "市总工会开展送清凉活动，为一线职工送去了不少防暑物品，如绿豆汤、藿香正气水、毛巾和草帽等。"
+    assert short_answer(q, sentence, CFG) == "绿豆汤、藿香正气水、毛巾和草帽等"
+    assert short_answer(q, sentence, replace(CFG, enumerations_asked=False)) == "不少防暑物品"
+
+
+def test_no_enumeration_for_one_thing_asked_nor_the_questions_own_list():
+    one = analyze_question("该工会获评了哪一种荣誉？")
+    assert enumeration_answer(one, "该工会先后获评先进集体、模范职工之家等荣誉。", CFG) == ""
+    q = analyze_question("在送清凉、送温暖活动中工会提供了哪些服务？")
+    found = enumeration_answer(q, "送清凉、送温暖活动中，工会为职工提供了法律咨询、心理疏导和技能培训等服务。", CFG)
+    assert "送清凉" not in found and found.endswith("法律咨询、心理疏导和技能培训等服务")
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("职工服务中心又叫什么？", "职工服务中心，又称职工之家、工会驿站，是为职工提供服务的场所。", "职工之家、工会驿站"),
+    ("职工服务中心的简称是什么？", "职工服务中心又名职工家园，简称职工中心（英文缩写：WSC），成立于2010年。",
+     "职工中心"),
+])
+def test_a_question_asking_another_name_takes_the_names_after_the_alias_word(question, sentence, expected):
+    q = analyze_question(question)
+    assert short_answer(q, sentence, CFG) == expected
+    assert alias_answer(q, sentence, replace(CFG, aliases=False)) == ""
+
+
+def test_called_what_is_not_a_why_question():
+    assert analyze_question("职工服务中心简称为什么？").form is Form.GENERIC
+    assert analyze_question("他为什么被称为劳模？").form is Form.EXPLANATION
