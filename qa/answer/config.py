@@ -135,6 +135,7 @@ class ComposerConfig:
     max_item_chars: int = 12  # a short answer grows over the 、-run it is one item of, items at most this long
     enumerations_asked: bool = True  # a list question's short answer is the 、-run next to its asked term
     aliases: bool = True  # a question asking another name (又叫什么) takes the names after the sentence's 又名/简称
+    max_meaning_chars: int = 60  # a question asking a meaning (什么意思) takes what follows 意为/是指; 0 = off
     topic_chars: int = 60  # the not-found message repeats at most this much of the question
     # short answers (qa/answer/facts.py): the quantity tied most closely to the asked noun
     modifier_credit: float = 0.3  # a modifier of the asked noun (最美 in 最美的服务站) near the quantity adds this

@@ -53,6 +53,9 @@ _ALIAS_WORD = re.compile(r"(?:又|也|亦|或|俗|简|通|别|今|合|并|统|�
                          r"(?:为|作|做)?|称为|称作|叫做|叫作")
 _ASKS_ALIAS = re.compile(r"(?:称|名|叫|译)(?:为|作|做)?(?:什么|甚么|啥)|(?:简称|别名|别称|俗名|俗称|昵称|绰号|外号)"
                          r"(?:是|叫|为)?(?:什么|甚么|啥)")
+_ASKS_MEANING = re.compile(r"意思|含义|意为|意指|定义|是指|指的是|指什么|指哪")  # 的意思是什么, 指什么
+_MEANING_CUE = re.compile(r"意思(?:就)?是|意为|意即|意指|(?:被)?定义为|定义是|是指|指的是"
+                          r"|(?<![特泛])指(?!出|导|挥|定|示|标)")  # not 指出, 指导 …
 _ASKS_ONE = re.compile(r"哪一|哪[个种类部位家所本首条项]")  # asks for one thing: 哪一种音乐类型, not 哪些
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
@@ -84,9 +87,25 @@ def focus_share(q: Question, text: str) -> float:
 
 
 def quantity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """The ordinal a 第几 question asks for (首个, 第三批), else the quantity that best answers a number question."""
+    """The ordinal a 第几 question asks for (首个, 第三批), else the quantity that best answers a number question; with
+    the question's own measure word where the sentence writes it after the number (多少集 → 12集, 第几部 → 第7部)."""
     ordinal = ORDINAL_ANSWER.search(text) if "第几" in q.norm else None
-    return ordinal.group(0) if ordinal else _best_quantity(q, text, cfg)
+    answer = ordinal.group(0) if ordinal else _best_quantity(q, text, cfg)
+    measure, at = asked_measure(q), text.find(answer) + len(answer)
+    return answer + measure if answer and measure and not answer.endswith(measure) and \
+        text.startswith(measure, at) else answer
+
+
+def asked_measure(q: Question) -> str:
+    """The one-character measure word after the question's 几/多少 (多少集, 几趟, 第几部), or "" (多少学生 asks a
+    noun: jieba reads 学生 as one word)."""
+    for m in re.finditer(r"几|多少", q.norm):
+        for start, word, flag in words_at(q.norm):
+            if start == m.end() or start < m.end() < start + len(word) == m.end() + 1:  # 集 / 几部, 第几部
+                measure = q.norm[m.end() : m.end() + 1]
+                alone = start < m.end() or len(word) == 1 and not flag.startswith(_FUNCTION_FLAGS)  # not 多少的
+                return measure if alone and re.match(r"[\u4e00-\u9fff]", measure) else ""
+    return ""
 
 
 def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -175,9 +194,28 @@ def alias_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     return ""
 
 
-def alias_or_quoted(q: Question, text: str, cfg: ComposerConfig) -> str:
-    """A generic question's bare fact: another name where it asks one (`alias_answer`), else the one quoted name."""
-    return alias_answer(q, text, cfg) or quoted_answer(q, text, cfg)
+def generic_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """A generic question's bare fact: another name where it asks one (`alias_answer`), a meaning where it asks one
+    (`meaning_answer`), else the one quoted name (`quoted_answer`)."""
+    return alias_answer(q, text, cfg) or meaning_answer(q, text, cfg) or quoted_answer(q, text, cfg)
+
+
+def asks_name_or_meaning(q: Question) -> bool:
+    """The question asks another name or what something means: its extractor goes before the slot's words."""
+    return asks_alias(q) or bool(_ASKS_MEANING.search(q.norm))
+
+
+def meaning_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """For a question asking what something means or is (`的意思是什么`, `的定义是什么`, `指什么`): the rest of the
+    sentence after its first meaning word (`是指用以进行步操…的场地`), or the quote right after it (`意为「最初的劳亚
+    大陆」，…` → 最初的劳亚大陆); at most `cfg.max_meaning_chars` characters, else "". Off when that is 0."""
+    m = _MEANING_CUE.search(text) if cfg.max_meaning_chars and _ASKS_MEANING.search(q.norm) else None
+    if not m:
+        return ""
+    value = re.match(r"[^。；;！？!?]*", text[m.end() :].lstrip(":：")).group(0).strip()
+    quoted = re.match(r"[「“]([^」”]*)[」”]", value)
+    value = quoted.group(1) if quoted else value  # 意为「最初的劳亚大陆」，…
+    return value if 2 <= len(value) <= cfg.max_meaning_chars and value not in q.norm else ""
 
 
 def named_value(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -319,6 +357,7 @@ _ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部�
 _ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首条项类])$")
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
 _LOOSE_MIN = 3  # characters the loose left side must match: two (工会, 会议) turn up in any sentence
+_QUOTED_AFTER = re.compile(r"\s*(“[^”]{1,30}”|《[^》]{1,40}》|「[^」]{1,30}」)")  # a quoted name right after the slot
 _QUOTED_AT = re.compile(r"[为是：:\s]*(“[^”]{1,30}”|《[^》]{1,40}》)")  # a quoted name right after the slot's start
 _CAUSE_FLAGS = ("c", "p", "d", "v")  # a conjunction or preposition (jieba tags some as adverbs or verbs)
 
@@ -361,6 +400,10 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         span = span[: span.rfind("、", 0, cfg.max_aligned_chars)]  # the items that fit
     if len(span) == 1 and pos_words(span)[0][1][:1] in _FUNCTION_FLAGS:  # [其]调解员李飞…, [也]是…: no answer
         return ""
+    named = _QUOTED_AFTER.match(text, text.find(span, start) + len(span)) if span else None
+    if named and named.group(1)[1:-1] not in q.norm and re.search(r"[\u4e00-\u9fff]$", span) and \
+            not re.search(r"[“《「]", span):  # (not 一架XQ-58A“女武神”: the quote is part of a name)
+        return named.group(1)  # 完成了著名小说《消失的地平线》: the slot's words only lead into the name
     return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
 
 

@@ -56,8 +56,9 @@ RULES: dict[Form, FormRule] = {
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK, enumerates=False),
     Form.EXPLANATION: FormRule(scoring.explanation_score, facts.cause_answer, long=True, extends=True,
                                slot=Slot.FALLBACK, weak_shape=True),  # a why question's reason, else the slot's words
-    Form.GENERIC: FormRule(scoring.generic_score, facts.alias_or_quoted, slot=Slot.FIRST, typed_first=facts.asks_alias,
-                           fallback=facts.named_value),  # 又叫什么: the name after 又名 beats the slot's words
+    Form.GENERIC: FormRule(scoring.generic_score, facts.generic_answer, slot=Slot.FIRST,
+                           typed_first=facts.asks_name_or_meaning,  # 又叫什么, 什么意思: 又名…, 意为… beat the slot
+                           fallback=facts.named_value),
 }
 
 

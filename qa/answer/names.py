@@ -33,6 +33,7 @@ from qa.query.question import Question, is_person_name, pos_words, words_at
 Found = tuple[int, str]  # (where in the sentence, the name)
 
 _TITLED = re.compile(rf"(?:{NAME_TITLE})+([\u4e00-\u9fff·]{{2,12}}?)(?={NAME_END}|[^\u4e00-\u9fff·]|$)")
+_DOTTED_LEAD = 5  # the most characters of a dotted name before its first · (符拉基米尔·…)
 _DOTTED = re.compile(rf"[\u4e00-\u9fff]{{2,4}}(?:·[\u4e00-\u9fffa-z]{{1,6}}?)+(?={NAME_END}|[^\u4e00-\u9fff·a-z]|$)")
 _PERSON_FLAGS = ("nr", "nrt", "nrfg")
 _AFTER_ASKED = 100  # an organisation after the asked word ranks behind every one before it (the doer comes first)
@@ -154,7 +155,8 @@ def person_names(text: str) -> list[Found]:
     for m in _DOTTED.finditer(text):
         start = _dotted_start(text, m.start(), m.group(0).index("·"))
         name = _trimmed(text[start : m.end()])
-        if start not in taken and not re.match(ORG_SUFFIX, text[m.end() :]) and text[start - 1 : start] != "“":
+        if not re.match(ORG_SUFFIX, text[m.end() :]) and text[start - 1 : start] != "“":
+            found = [(s, n) for s, n in found if not start <= s < m.end()]  # a titled name cut at its first part
             found.append((start, name))
             taken.update(range(start, m.end()))
     found += [(s, w) for s, w, f in words_at(text)
@@ -178,9 +180,17 @@ def _trimmed(words: str) -> str:
 
 
 def _dotted_start(text: str, start: int, dot: int) -> int:
-    """Where a dotted name begins: at the jieba word that ends at its first · (总理本雅明·… → 本雅明)."""
-    before = [s for s, w, _ in words_at(text[start : start + dot]) if s + len(w) == dot]
-    return start + (before[-1] if before else 0)
+    """Where a dotted name begins: at the jieba word that ends at its first ·, extended back over the name words
+    (jieba nr…) before it up to `_DOTTED_LEAD` characters (总理本雅明·… → 本雅明, 设计师为符拉基米尔·… → 符拉基米尔)."""
+    at = start + dot
+    lo = max(0, at - _DOTTED_LEAD - 3)
+    begin = at
+    for s, w, flag in reversed([(lo + s, w, f) for s, w, f in words_at(text[lo:at])]):
+        if s + len(w) != begin or begin < at and (not flag.startswith("nr") or at - s > _DOTTED_LEAD
+                                                  or re.fullmatch(NAME_TITLE, w)):
+            break
+        begin = s
+    return begin
 
 
 def person_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -207,8 +217,11 @@ def org_names(text: str) -> list[Found]:
 
 def org_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The organisation right before a word the question asks with (由谁承办 → …产业系统工会共同承办: Chinese puts
-    the doer first), else the first one the question does not name."""
+    the doer first), else the first one the question does not name; a 谁 question (由谁发明) whose sentence names no
+    organisation is answered by the person nearest its words."""
     names = [f for f in org_names(text) if f[1] not in q.norm]
+    if not names and "谁" in q.norm:
+        return nearest(q, text, [f for f in person_names(text) if f[1] not in q.norm])
     ask = QUESTION_WORD.search(q.norm)
     asked = [t for t in q.terms if ask and q.norm.find(t) > ask.start() and t in text]
     spots = [text.find(t) for t in asked]

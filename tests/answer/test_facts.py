@@ -10,6 +10,7 @@ from qa.answer.config import ComposerConfig
 from qa.answer.facts import (
     alias_answer,
     aligned_answer,
+    asked_measure,
     cause_answer,
     date_answer,
     enumeration_answer,
@@ -225,3 +226,37 @@ def test_a_question_asking_another_name_takes_the_names_after_the_alias_word(que
 def test_called_what_is_not_a_why_question():
     assert analyze_question("职工服务中心简称为什么？").form is Form.GENERIC
     assert analyze_question("他为什么被称为劳模？").form is Form.EXPLANATION
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("这部职工题材电视剧共有多少集？", "该剧共有36集，于2023年在重庆卫视首播。", "36集"),
+    ("《劳动者之歌》是这个系列的第几部？", "《劳动者之歌》是该系列的第4部，讲述一线职工的故事。", "第4部"),
+])
+def test_a_number_keeps_the_measure_word_the_question_asks_with(question, sentence, expected):
+    assert short_answer(analyze_question(question), sentence, CFG) == expected
+
+
+def test_a_noun_after_the_question_word_is_not_a_measure_word():
+    assert asked_measure(analyze_question("培训了多少学员？")) == ""
+    assert asked_measure(analyze_question("共有多少趟列车？")) == "趟"
+
+
+def test_a_who_question_of_the_organisation_form_takes_a_person_when_no_organisation_is_named():
+    q = analyze_question("这项焊接工艺是由谁发明的？")
+    assert q.form is Form.ORG
+    assert short_answer(q, "这项焊接工艺由高级技师李建国发明，已在全市推广。", CFG) == "李建国"
+
+
+def test_slot_words_that_only_lead_into_a_quoted_name_give_the_name():
+    q = analyze_question("市总工会拍摄了什么纪录片？")
+    assert aligned_answer(q, "市总工会拍摄了一部纪录片《大国工匠》，在全市职工中播放。", CFG) == "《大国工匠》"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("“娘家人”的意思是什么？", "职工说的“娘家人”，意思是「为职工办事的工会」，叫了多年。", "为职工办事的工会"),
+    ("工会驿站指的是什么？", "工会驿站是指为户外劳动者提供饮水和充电的站点。", "为户外劳动者提供饮水和充电的站点"),
+])
+def test_a_question_asking_a_meaning_takes_the_words_after_the_meaning_word(question, sentence, expected):
+    q = analyze_question(question)
+    assert short_answer(q, sentence, CFG) == expected
+    assert short_answer(q, sentence, replace(CFG, max_meaning_chars=0)) != expected

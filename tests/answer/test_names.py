@@ -51,6 +51,8 @@ def test_the_preposition_before_the_question_word_bounds_the_slot():
     ("波兰总统外交政策顾问马尔钦·普日达奇7月31日在电视上发言。", ["马尔钦·普日达奇"]),
     ("国际原子能机构总干事格罗西表示,专家发现地雷。", ["格罗西"]),
     ("主任李全民在致辞中提到河南。", ["李全民"]),
+    ("这座桥的设计师为符拉基米尔·安德列耶维奇·巴利，工期两年。", ["符拉基米尔·安德列耶维奇·巴利"]),
+    ("他最早的音乐启蒙来自于莱昂纳尔·里奇的歌。", ["莱昂纳尔·里奇"]),
 ])
 def test_names_after_a_title_or_written_with_a_dot(sentence, expected):
     assert [n for _, n in person_names(sentence)] == expected
