@@ -55,7 +55,7 @@ _ASKS_ALIAS = re.compile(r"(?:称|名|叫|译)(?:为|作|做)?(?:什么|甚么|�
                          r"(?:是|叫|为)?(?:什么|甚么|啥)")
 _ASKS_MEANING = re.compile(r"意思|含义|意为|意指|定义|是指|指的是|指什么|指哪")  # 的意思是什么, 指什么
 _MEANING_CUE = re.compile(r"意思(?:就)?是|意为|意即|意指|(?:被)?定义为|定义是|是指|指的是"
-                          r"|(?<![特泛])指(?!出|导|挥|定|示|标)")  # not 指出, 指导 …
+                          r"|(?<=[是即专])指")  # 即指, 专指; not 指出, 手指, 指数 …
 _ASKS_ONE = re.compile(r"哪一|哪[个种类部位家所本首条项]")  # asks for one thing: 哪一种音乐类型, not 哪些
 ORDINAL_ANSWER = re.compile(rf"首[个家次届批位所支座]|第[\d{ORDINAL_NUMERALS}]+[个家次届批位所支座期]?")
 
@@ -91,9 +91,9 @@ def quantity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     the question's own measure word where the sentence writes it after the number (多少集 → 12集, 第几部 → 第7部)."""
     ordinal = ORDINAL_ANSWER.search(text) if "第几" in q.norm else None
     answer = ordinal.group(0) if ordinal else _best_quantity(q, text, cfg)
-    measure, at = asked_measure(q), text.find(answer) + len(answer)
-    return answer + measure if answer and measure and not answer.endswith(measure) and \
-        text.startswith(measure, at) else answer
+    measure, at = asked_measure(q), text.find(answer) + len(answer)  # (the answer's first occurrence)
+    alone = measure and any(s == at and w == measure for s, w, _ in words_at(text))  # not the 集 of 集团
+    return answer + measure if answer and alone and not answer.endswith(measure) else answer
 
 
 def asked_measure(q: Question) -> str:
@@ -262,7 +262,7 @@ def enumeration_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     电影节、香港夏日电影节等` of `曾赞助香港不少文化活动，如香港艺术节、…` for `赞助了哪些文化活动`), its first item cut
     after a lead word (如, 包括, 分别是 …), or "". Runs of 、-joined items (at most `cfg.max_item_chars` each, the last
     may be joined by 和/及/与/以及/或) that repeat the question, or have no term of it within `cfg.near_chars`, are
-    left out; of the rest, the one nearest the asked term. None when the question asks for one thing (哪一种, 哪个).
+    left out; of the rest, the one nearest the asked term. "" when the question asks for one thing (哪一种, 哪个).
     Off when `cfg.enumerations_asked` is false."""
     if not cfg.enumerations_asked or cfg.max_item_chars <= 0 or _ASKS_ONE.search(q.norm):
         return ""
@@ -282,7 +282,8 @@ def enumeration_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 def is_enumeration(text: str) -> bool:
-    """`text` names several things: it holds a 、 or an item joiner (和, 及 …)."""
+    """`text` holds a 、 or an item joiner (和, 及 …), so it may name several things (a loose test: 中华人民共和国
+    passes; it only decides whether a list question's slot words are kept over the enumeration near its term)."""
     return bool(re.search(rf"、|{_ITEM_JOINERS}", text))
 
 
@@ -402,7 +403,7 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         return ""
     named = _QUOTED_AFTER.match(text, text.find(span, start) + len(span)) if span else None
     if named and named.group(1)[1:-1] not in q.norm and re.search(r"[\u4e00-\u9fff]$", span) and \
-            not re.search(r"[“《「]", span):  # (not 一架XQ-58A“女武神”: the quote is part of a name)
+            not re.search(r"[“《「]", span) and len(span) <= cfg.max_aligned_chars:  # (not 一架XQ-58A“女武神”)
         return named.group(1)  # 完成了著名小说《消失的地平线》: the slot's words only lead into the name
     return span if 0 < len(span) <= cfg.max_aligned_chars and span not in q.norm else ""
 

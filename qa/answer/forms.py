@@ -25,7 +25,7 @@ class Slot(StrEnum):
     NONE = "none"  # never (numbers and dates have exact extractors)
     FIRST = "first"  # before the form's own extractor, when short enough (max_slot_first_chars)
     FALLBACK = "fallback"  # only when the form's own extractor finds nothing
-    LISTED = "listed"  # before the form's own extractor when they name several things themselves (鼓、锣和钹)
+    LISTED = "listed"  # before the form's own extractor when they are, or are one item of, an enumeration (鼓、锣和钹)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ Found = tuple[int, str]  # (where in the sentence, the name)
 
 _TITLED = re.compile(rf"(?:{NAME_TITLE})+([\u4e00-\u9fff·]{{2,12}}?)(?={NAME_END}|[^\u4e00-\u9fff·]|$)")
 _DOTTED_LEAD = 5  # the most characters of a dotted name before its first · (符拉基米尔·…)
+_SEGMENT_MARGIN = 3  # characters before those that jieba also reads, so the first word there is cut as in the text
 _DOTTED = re.compile(rf"[\u4e00-\u9fff]{{2,4}}(?:·[\u4e00-\u9fffa-z]{{1,6}}?)+(?={NAME_END}|[^\u4e00-\u9fff·a-z]|$)")
 _PERSON_FLAGS = ("nr", "nrt", "nrfg")
 _AFTER_ASKED = 100  # an organisation after the asked word ranks behind every one before it (the doer comes first)
@@ -156,7 +157,7 @@ def person_names(text: str) -> list[Found]:
         start = _dotted_start(text, m.start(), m.group(0).index("·"))
         name = _trimmed(text[start : m.end()])
         if not re.match(ORG_SUFFIX, text[m.end() :]) and text[start - 1 : start] != "“":
-            found = [(s, n) for s, n in found if not start <= s < m.end()]  # a titled name cut at its first part
+            found = [(s, n) for s, n in found if s + len(n) <= start or s >= m.end()]  # (a titled name cut short)
             found.append((start, name))
             taken.update(range(start, m.end()))
     found += [(s, w) for s, w, f in words_at(text)
@@ -180,10 +181,11 @@ def _trimmed(words: str) -> str:
 
 
 def _dotted_start(text: str, start: int, dot: int) -> int:
-    """Where a dotted name begins: at the jieba word that ends at its first ·, extended back over the name words
-    (jieba nr…) before it up to `_DOTTED_LEAD` characters (总理本雅明·… → 本雅明, 设计师为符拉基米尔·… → 符拉基米尔)."""
+    """Where a dotted name begins: at the jieba word that ends at its first · (whatever its length), extended back
+    over the name words (jieba nr…) before it while the name stays within `_DOTTED_LEAD` characters before the ·
+    (总理本雅明·… → 本雅明, 设计师为符拉基米尔·… → 符拉基米尔)."""
     at = start + dot
-    lo = max(0, at - _DOTTED_LEAD - 3)
+    lo = max(0, at - _DOTTED_LEAD - _SEGMENT_MARGIN)
     begin = at
     for s, w, flag in reversed([(lo + s, w, f) for s, w, f in words_at(text[lo:at])]):
         if s + len(w) != begin or begin < at and (not flag.startswith("nr") or at - s > _DOTTED_LEAD

@@ -74,8 +74,8 @@ _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English pa
     (Form.PLACE, r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|州|基地|国家|地区)|哪[国省市州]"
               r"|\bwhere\b|which (?:city|district|county|place|venue|province)"),
     # 简称为什么, 俗称为什么, 叫作为什么 ask a name, not why (jieba cuts 简称/为什么; 称为/什么 is left to _asks)
-    (Form.EXPLANATION, r"(?<![称叫名作做])为什么|因为什么|为啥|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的|意义|作用"
-                    r"|好处|效果|成效|影响|帮助"
+    (Form.EXPLANATION, r"(?<!称)(?<!叫作)(?<!叫做)为什么|因为什么|为啥|为何|怎样|如何|怎么(?!样)|什么原因|原因|目的"
+                    r"|意义|作用|好处|效果|成效|影响|帮助"
                     r"|做了(?:什么|哪些)(?:事情?|工作)?(?=[?？，,。]|$)|(?:采取|推出|出台)了?(?:什么|哪些)(?:措施|举措|办法)"
                     r"|\bwhy\b|\bhow\b|\bbenefits?\b|\bwhat (?:did|does|has|have) .+ do\b"),
 )

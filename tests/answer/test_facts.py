@@ -226,6 +226,7 @@ def test_a_question_asking_another_name_takes_the_names_after_the_alias_word(que
 def test_called_what_is_not_a_why_question():
     assert analyze_question("职工服务中心简称为什么？").form is Form.GENERIC
     assert analyze_question("他为什么被称为劳模？").form is Form.EXPLANATION
+    assert analyze_question("这样做为什么会失败？").form is Form.EXPLANATION
 
 
 @pytest.mark.parametrize(("question", "sentence", "expected"), [
@@ -239,6 +240,8 @@ def test_a_number_keeps_the_measure_word_the_question_asks_with(question, senten
 def test_a_noun_after_the_question_word_is_not_a_measure_word():
     assert asked_measure(analyze_question("培训了多少学员？")) == ""
     assert asked_measure(analyze_question("共有多少趟列车？")) == "趟"
+    q = analyze_question("该剧共有多少集？")
+    assert short_answer(q, "该剧由2012集团出品。", CFG) == "2012"  # not 2012集 of 2012集团
 
 
 def test_a_who_question_of_the_organisation_form_takes_a_person_when_no_organisation_is_named():

@@ -53,6 +53,7 @@ def test_the_preposition_before_the_question_word_bounds_the_slot():
     ("主任李全民在致辞中提到河南。", ["李全民"]),
     ("这座桥的设计师为符拉基米尔·安德列耶维奇·巴利，工期两年。", ["符拉基米尔·安德列耶维奇·巴利"]),
     ("他最早的音乐启蒙来自于莱昂纳尔·里奇的歌。", ["莱昂纳尔·里奇"]),
+    ("以色列总理本雅明·内塔尼亚胡当天表示。", ["本雅明·内塔尼亚胡"]),
 ])
 def test_names_after_a_title_or_written_with_a_dot(sentence, expected):
     assert [n for _, n in person_names(sentence)] == expected
