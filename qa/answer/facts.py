@@ -237,6 +237,11 @@ def named_value(q: Question, text: str, cfg: ComposerConfig) -> str:
     return value.group(0) if value else ""
 
 
+def _item(cfg: ComposerConfig) -> str:
+    """The pattern of one item of an enumeration: up to `cfg.max_item_chars` characters without punctuation."""
+    return rf"[^{re.escape(STOP)}「」]{{1,{cfg.max_item_chars}}}"
+
+
 def whole_enumeration(short: str, text: str, cfg: ComposerConfig) -> str:
     """`short` grown over the enumeration it is one item of: `德性` in `办学理念是德性、创意、服务、实践` gives the
     four, the last item joined by 和/及/与/以及/或 included. Only where a 、 touches `short`; items are runs of at most
@@ -247,7 +252,7 @@ def whole_enumeration(short: str, text: str, cfg: ComposerConfig) -> str:
     start, end = at, at + len(short)
     if text[end : end + 1] != "、" and text[start - 1 : start] != "、":
         return short
-    item = rf"[^{re.escape(STOP)}「」]{{1,{cfg.max_item_chars}}}"
+    item = _item(cfg)
     while m := re.match(rf"(、|{_ITEM_JOINERS})({item})", text[end:]):
         end += m.end()
         if m.group(1) != "、":
@@ -266,7 +271,7 @@ def enumeration_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     Off when `cfg.enumerations_asked` is false."""
     if not cfg.enumerations_asked or cfg.max_item_chars <= 0 or _ASKS_ONE.search(q.norm):
         return ""
-    item = rf"[^{re.escape(STOP)}「」]{{1,{cfg.max_item_chars}}}"
+    item = _item(cfg)
     best, best_key = "", (0.0, 0)
     for m in re.finditer(rf"{item}(?:、{item})+(?:(?:{_ITEM_JOINERS}){item})?", text):
         items = re.split(rf"、|{_ITEM_JOINERS}", m.group(0))
@@ -358,8 +363,9 @@ _ASK = re.compile(r"(?:是)?(?:什么|哪(?:一|两|几)?[个些种家所位部�
 _ASKS_KIND = re.compile(r"(?:什么|哪(?:一|两|几)?[个些种家所部本首条项类])$")
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及]+|[的了呢吗是]+$")
 _LOOSE_MIN = 3  # characters the loose left side must match: two (工会, 会议) turn up in any sentence
-_QUOTED_AFTER = re.compile(r"\s*(“[^”]{1,30}”|《[^》]{1,40}》|「[^」]{1,30}」)")  # a quoted name right after the slot
-_QUOTED_AT = re.compile(r"[为是：:\s]*(“[^”]{1,30}”|《[^》]{1,40}》)")  # a quoted name right after the slot's start
+_QUOTED_NAME = r"“[^”]{1,30}”|《[^》]{1,40}》"  # a name in quotes or a title
+_QUOTED_AFTER = re.compile(rf"\s*({_QUOTED_NAME}|「[^」]{{1,30}}」)")  # a quoted name right after the slot
+_QUOTED_AT = re.compile(rf"[为是：:\s]*({_QUOTED_NAME})")  # a quoted name right after the slot's start
 _CAUSE_FLAGS = ("c", "p", "d", "v")  # a conjunction or preposition (jieba tags some as adverbs or verbs)
 
 
