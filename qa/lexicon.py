@@ -106,6 +106,7 @@ def cues(cue: str, file: str = "answer_cues.tsv") -> str:
 RELATIVE_DATE = re.compile(cues("relative_date"))  # 近日, 今年 …: a date relative to the article's
 EXPLAIN_CUE = re.compile(cues("explain"))  # 通过, 为了 …: how or why
 CAUSE_WORDS = frozenset(cues("cause").split("|"))  # 由于, 因为 …: the reason follows in the clause
+CONSEQUENCE_WORDS = frozenset(cues("consequence").split("|"))  # 因此, 所以 …: the reason is the clause before
 ASKS_REASON = re.compile(cues("asks_reason"))  # 为什么, 原因: a why question
 ROLE_WORD = re.compile(cues("role"))  # 主席, 记者 …: a person's role
 PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{cues('place_end')})")  # 重庆大学, 江北区

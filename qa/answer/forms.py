@@ -11,7 +11,7 @@ from enum import StrEnum
 from qa.answer import facts, names, scoring
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import BULLET
-from qa.index.tokens import normalize
+from qa.index.tokens import as_written, normalize
 from qa.query.kinds import Form
 from qa.query.question import Question
 
@@ -42,6 +42,7 @@ class FormRule:
     weak_shape: bool = False  # its form score is a weak cue (any 、, any role word, 通过/为了): weighs w_form_weak
     fallback: Extractor = facts.no_answer  # the last resort when neither its extractor nor the slot has an answer
     enumerates: bool = True  # a short answer that is one item of a 、-run is the whole run (facts.whole_enumeration)
+    named: bool = False  # answered by a name: slot words that name nothing (从此, 并且, 很流行) are no answer
 
 
 RULES: dict[Form, FormRule] = {
@@ -49,9 +50,9 @@ RULES: dict[Form, FormRule] = {
     Form.DATE: FormRule(scoring.date_score, facts.date_answer, needs_form=True, enumerates=False),
     Form.LIST: FormRule(scoring.list_score, facts.enumeration_answer, long=True, extends=True, slot=Slot.LISTED,
                         weak_shape=True),
-    Form.ORG: FormRule(scoring.org_score, names.org_answer, slot=Slot.FIRST),
-    Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST, weak_shape=True),
-    Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST,
+    Form.ORG: FormRule(scoring.org_score, names.org_answer, slot=Slot.FIRST, named=True),
+    Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST, weak_shape=True, named=True),
+    Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST, named=True,
                          typed_first=names.asks_kind),  # 哪个城市: a place of that kind beats the slot's words
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK, enumerates=False),
     Form.EXPLANATION: FormRule(scoring.explanation_score, facts.cause_answer, long=True, extends=True,
@@ -74,16 +75,20 @@ def form_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 def short_answer(q: Question, sentence: str, cfg: ComposerConfig) -> str:
     """The bare fact of `sentence` that the question asks for (`174个`, `2021年9月`, a name, the words that fill
-    the question's slot), or "". One item of an enumeration is the whole enumeration where the form allows lists."""
-    r, text = rule(q), normalize(BULLET.sub("", sentence))
+    the question's slot), or "", as the sentence writes it (read on its normalized text: lower case, simplified).
+    One item of an enumeration is the whole enumeration where the form allows lists."""
+    r, source = rule(q), BULLET.sub("", sentence)
+    text = normalize(source)
     short = _bare_fact(q, r, text, cfg) or r.fallback(q, text, cfg)
-    return facts.whole_enumeration(short, text, cfg) if r.enumerates else short
+    return as_written(facts.whole_enumeration(short, text, cfg) if r.enumerates else short, source, text)
 
 
 def _bare_fact(q: Question, r: FormRule, text: str, cfg: ComposerConfig) -> str:
     if r.slot is Slot.NONE:
         return r.short(q, text, cfg)
     slot, typed = facts.aligned_answer(q, text, cfg), r.short(q, text, cfg)
+    if r.named and not facts.names_something(slot):
+        slot = ""
     if typed and (typed in slot or r.typed_first(q)):  # the name inside the slot's words (郭会民 in 郭会民告诉记者)
         return typed
     if r.slot is Slot.FIRST and slot and len(slot) <= cfg.max_slot_first_chars:

@@ -66,19 +66,27 @@ def nearest(q: Question, text: str, found: list[Found]) -> str:
 
 
 # --- places ------------------------------------------------------------------------------------------------------
+_PLACE_JOINERS = "及与和、"  # two places joined by one of these are one answer (美国西南部及墨西哥北部)
+_PLACE_PART = re.compile(r"[东南西北]|中部")  # a locality word naming a part of a place (西南部, 以北), not 以后, 之间
+
+
 def place_names(text: str) -> tuple[list[Found], list[Found]]:
     """The single place words of `text` (jieba ns, with a following suffix joined: 蔚山+市) and the runs of adjacent
     ones (四川泸州古蔺县)."""
     single: list[Found] = []
     runs: list[Found] = []
     for start, word, flag in words_at(text):
+        run_end = runs[-1][0] + len(runs[-1][1]) if runs else -1
         if single and start == single[-1][0] + len(single[-1][1]) and word in PLACE_SUFFIXES:
             single[-1] = (single[-1][0], single[-1][1] + word)
         elif flag == "ns" and word not in NOT_ENTITIES and len(word) >= 2:
             single.append((start, word))
+        elif flag == "f" and start == run_end and _PLACE_PART.search(word):  # 美国西南部: a part of the place
+            runs[-1] = (runs[-1][0], runs[-1][1] + word)
+            continue
         else:
             continue
-        if runs and start <= runs[-1][0] + len(runs[-1][1]):
+        if runs and (start <= run_end or start == run_end + 1 and text[run_end] in _PLACE_JOINERS):
             runs[-1] = (runs[-1][0], text[runs[-1][0] : start + len(word)])
         else:
             runs.append(single[-1])

@@ -26,6 +26,22 @@ def normalize(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
+def as_written(part: str, source: str, norm: str | None = None) -> str:
+    """`part`, a piece of `norm` = `normalize(source)`, as `source` writes it (its case, traditional characters,
+    full-width forms: `ＪＲ東日本` for jr东日本); `part` itself when it is not in the normalized text or when
+    normalizing `source` character by character does not give `norm` (NFKC composing across characters, an OpenCC
+    conversion that changes the length)."""
+    norm = normalize(source) if norm is None else norm
+    at = norm.find(part) if part else -1
+    if at < 0:
+        return part
+    pieces = [unicodedata.normalize("NFKC", ch).lower() for ch in source]
+    owner = [i for i, piece in enumerate(pieces) for _ in piece]  # the source character behind each normalized one
+    if to_simplified("".join(pieces)) != norm or len(owner) != len(norm):
+        return part
+    return source[owner[at] : owner[at + len(part) - 1] + 1]
+
+
 def to_simplified(text: str) -> str:
     """Convert traditional characters to simplified with OpenCC's t2s table; simplified text is unchanged."""
     return _opencc().convert(text)

@@ -70,7 +70,9 @@ _FORM_PATTERNS: tuple[tuple[Form, str], ...] = (  # first match wins; English pa
                r"|\bhow (?:many|much|old|large|big)\b|number of"
                r"|what percentage|what (?:is|was|are|were) the (?:[\w'-]+ ){0,5}?(?:rate|percentage|proportion|number"
                r"|amount|total|size|count)\b"),
-    (Form.PERSON, r"谁|哪位|何人|什么人|姓名|名字|得主[?？。]*$|获得者[?？。]*$|\bwho\b|\bwhose\b"),
+    (Form.PERSON, r"谁|哪位|何人|什么人|姓名"
+                  r"|名字(?!.{0,3}?(?:含义|意思|意义|寓意|由来|来源|来历|怎么来|如何得来|源于|来自))"
+                  r"|得主[?？。]*$|获得者[?？。]*$|\bwho\b|\bwhose\b"),  # (a name's meaning or origin: not a person)
     (Form.PLACE, r"哪里|哪儿|在哪|什么地方|何地|何处|地点|哪个(?:城市|地方|区|县|市|省|州|基地|国家|地区)|哪[国省市州]"
               r"|\bwhere\b|which (?:city|district|county|place|venue|province)"),
     # 简称为什么, 俗称为什么, 叫作为什么 ask a name, not why (jieba cuts 简称/为什么; 称为/什么 is left to _asks)
