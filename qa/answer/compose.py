@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from qa.answer.config import ComposerConfig
 from qa.answer.evidence import Evidence
 from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic_match
-from qa.answer.facts import BULLET, slot_fit
+from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
 from qa.answer.learned import SentenceScorer, pool_features
 from qa.answer.render import not_found, render
@@ -38,6 +38,7 @@ from qa.answer.scoring import (
     unmatched_subject,
     unmatched_topic,
 )
+from qa.answer.slot import slot_fit
 from qa.index.tokens import normalize
 from qa.query.kinds import EntityKind, Form
 from qa.query.question import Entity, Question

@@ -66,7 +66,7 @@ class ComposerConfig:
     w_form_weak: float = 0.1
     w_rank: float = 0.1
     w_dense: float = 0.15
-    # Bonus × facts.slot_fit (the sentence repeats the question's words around its asking slot). Own set / CRUD slice /
+    # Bonus × slot.slot_fit (the sentence repeats the question's words around its asking slot). Own set / CRUD slice /
     # CRUD check slice accuracy: 0 → 0.891 / 0.657 / 0.583; 0.2 → 0.897 / 0.680 / 0.593; 0.4 → 0.886 / 0.693 / 0.607
     # (citation recall on the own set 0.959 → 0.947 past 0.2, so 0.2).
     w_slot: float = 0.2
@@ -128,7 +128,7 @@ class ComposerConfig:
     # rendering
     max_fact_chars: int = 90  # a longer sentence answering a factual question is trimmed to its fact clause(s)
     max_long_chars: int = 200  # longest answer for list/explanation questions
-    max_aligned_chars: int = 30  # a short answer read from the question's slot (facts.aligned_answer) is at most this
+    max_aligned_chars: int = 30  # a short answer read from the question's slot (slot.aligned_answer) is at most this
     max_slot_first_chars: int = 20  # … and is preferred to a form's own extractor (names, orgs) up to this length
     short_clause_chars: int = 12  # a lone fact clause shorter than this keeps the clause before it
     named_values: bool = True  # a generic question's last resort: the words after the asked attribute (字石生)

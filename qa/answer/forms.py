@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from qa.answer import facts, names, scoring
+from qa.answer import facts, names, scoring, slot
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import BULLET
 from qa.index.tokens import as_written, normalize
@@ -20,7 +20,7 @@ Extractor = Callable[[Question, str, ComposerConfig], str]
 
 
 class Slot(StrEnum):
-    """How a form uses the words that fill the question's slot (`facts.aligned_answer`) as its short answer."""
+    """How a form uses the words that fill the question's slot (`slot.aligned_answer`) as its short answer."""
 
     NONE = "none"  # never (numbers and dates have exact extractors)
     FIRST = "first"  # before the form's own extractor, when short enough (max_slot_first_chars)
@@ -37,7 +37,7 @@ class FormRule:
     long: bool = False  # answered by up to max_long_chars (lists, explanations), else max_fact_chars
     needs_form: bool = False  # the answer sentence must score at least min_form (a number, a date)
     extends: bool = False  # may bring a lead-in's run or a second sentence (lists, explanations)
-    slot: Slot = Slot.NONE  # whether the words filling the question's slot (facts.aligned_answer) may be the answer
+    slot: Slot = Slot.NONE  # whether the words filling the question's slot (slot.aligned_answer) may be the answer
     typed_first: Callable[[Question], bool] = lambda q: False  # the form's own answer goes before the slot's words
     weak_shape: bool = False  # its form score is a weak cue (any 、, any role word, 通过/为了): weighs w_form_weak
     fallback: Extractor = facts.no_answer  # the last resort when neither its extractor nor the slot has an answer
@@ -86,16 +86,16 @@ def short_answer(q: Question, sentence: str, cfg: ComposerConfig) -> str:
 def _bare_fact(q: Question, r: FormRule, text: str, cfg: ComposerConfig) -> str:
     if r.slot is Slot.NONE:
         return r.short(q, text, cfg)
-    slot, typed = facts.aligned_answer(q, text, cfg), r.short(q, text, cfg)
-    if r.named and not facts.names_something(slot):
-        slot = ""
-    if typed and (typed in slot or r.typed_first(q)):  # the name inside the slot's words (郭会民 in 郭会民告诉记者)
+    filling, typed = slot.aligned_answer(q, text, cfg), r.short(q, text, cfg)
+    if r.named and not slot.names_something(filling):
+        filling = ""
+    if typed and (typed in filling or r.typed_first(q)):  # the name inside the slot's words (郭会民 in 郭会民告诉记者)
         return typed
-    if r.slot is Slot.FIRST and slot and len(slot) <= cfg.max_slot_first_chars:
-        return slot
-    if r.slot is Slot.LISTED and slot and facts.is_enumeration(facts.whole_enumeration(slot, text, cfg)):
-        return slot
-    return typed or slot
+    if r.slot is Slot.FIRST and filling and len(filling) <= cfg.max_slot_first_chars:
+        return filling
+    if r.slot is Slot.LISTED and filling and facts.is_enumeration(facts.whole_enumeration(filling, text, cfg)):
+        return filling
+    return typed or filling
 
 
 def length_cap(q: Question, cfg: ComposerConfig) -> int:

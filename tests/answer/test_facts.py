@@ -9,19 +9,18 @@ import pytest
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import (
     alias_answer,
-    aligned_answer,
     asked_measure,
     cause_answer,
     date_answer,
     enumeration_answer,
     named_value,
     quantity_answer,
-    slot_fit,
     title_answer,
     whole_enumeration,
     year_like,
 )
 from qa.answer.forms import short_answer
+from qa.answer.slot import aligned_answer, slot_fit
 from qa.query.kinds import Form
 from qa.query.question import analyze_question
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.config import ComposerConfig
-from qa.answer.facts import aligned_answer
 from qa.answer.forms import short_answer
 from qa.answer.names import asked_kind, person_answer, person_names, place_answer
+from qa.answer.slot import aligned_answer
 from qa.query.question import analyze_question
 
 CFG = ComposerConfig()
