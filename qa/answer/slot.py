@@ -28,13 +28,10 @@ _ASKS_KIND = re.compile(rf"(?:什么|哪(?:一|两|几)?[{_MEASURES}]|哪一)$")
 _ASKS_WHICH = re.compile(rf"哪(?:一|两|几)?[{_MEASURES}]$")
 _COPULA_END = re.compile(r"(?:是|叫|叫做|叫作|称为|为)$")  # the question's copula before its question word
 _COPULA = re.compile(r"[也亦还则便就]?(?:是|为|即)")  # a jieba word before the question's subject in the sentence
-_TOPIC_MAX = 20  # characters of a sentence's topic (the words before its first copula)
-_NAMED_SUBJECT_MIN = 4  # characters of the question's subject the sentence must repeat (2 turn up anywhere)
 _PAIRS = {"《": "》", "「": "」", "『": "』", "“": "”", "(": ")", "【": "】"}  # brackets and quotes (normalized text)
 _QUOTES = "《「『“"  # (a quote's words belong together; a bracket's often only gloss the words before it)
 _QUOTE_MARKS = "".join(q + _PAIRS[q] for q in _QUOTES)
 _FILLER = re.compile(r"^[是为了在于由的将会把被对与和及即而]+|[的了呢吗是]+$")
-_LOOSE_MIN = 3  # characters the loose left side must match: two (工会, 会议) turn up in any sentence
 _QUOTED_NAME = r"“[^”]{1,30}”|《[^》]{1,40}》"  # a name in quotes or a title
 _QUOTED_AFTER = re.compile(rf"\s*({_QUOTED_NAME}|「[^」]{{1,30}}」)")  # a quoted name right after the slot
 _QUOTED_AT = re.compile(rf"[为是：:\s]*({_QUOTED_NAME})")  # a quoted name right after the slot's start
@@ -67,7 +64,7 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
             # clause (…，即是[时代广场]的前身), or in a long clause the words after its last break (、, a quote)
             start = clause if end - clause <= cfg.max_aligned_chars else _left_bound(before, text, end)
     if start < 0 and end < 0:
-        start = _loose_left(before, text)  # 金正恩亲自试驾了什么 → 金正恩亲自[驾驶着…装甲车]
+        start = _loose_left(before, text, cfg)  # 金正恩亲自试驾了什么 → 金正恩亲自[驾驶着…装甲车]
         if start < 0:
             return ""
     if start < 0:
@@ -109,7 +106,7 @@ def _named_before(before: str, text: str, cfg: ComposerConfig) -> str:
     question's subject to after a copula (`其中[高阳山]为嘉兴地区的最高峰`), or the sentence's topic when the copula
     opens its clause (`[漠河机场]是…的机场，…，也是中国第一个…的机场`); "" when the subject is not there so."""
     subject = _COPULA_END.sub("", before)
-    at = text.find(subject) if len(subject) >= _NAMED_SUBJECT_MIN else -1
+    at = text.find(subject) if cfg.min_named_subject_chars and len(subject) >= cfg.min_named_subject_chars else -1
     words = words_at(text)
     copula = next((s for s, w, _ in words if s + len(w) == at and _COPULA.fullmatch(w)), -1)  # not 成为, 作为
     if copula < 0:
@@ -119,7 +116,7 @@ def _named_before(before: str, text: str, cfg: ComposerConfig) -> str:
         return named if len(named) <= cfg.max_aligned_chars else ""
     # nothing before the copula in its clause (…，也是[subject]): the sentence's topic, before its first copula
     first = next((s for s, w, _ in words if _COPULA.fullmatch(w)), -1)
-    return _unlead(text[:first]) if 2 <= first <= min(_TOPIC_MAX, next_stop(text, 0)) else ""
+    return _unlead(text[:first]) if 2 <= first <= min(cfg.max_topic_chars, next_stop(text, 0)) else ""
 
 
 def _unlead(words: str) -> str:
@@ -166,7 +163,7 @@ def names_something(span: str) -> bool:
         f[:1] in ("n", "m", "t", "s") or f in ("eng", "vn", "an", "j", "i", "l") for _, f in pos_words(span))
 
 
-def _loose_left(before: str, text: str) -> int:
+def _loose_left(before: str, text: str, cfg: ComposerConfig) -> int:
     """Where the slot starts when neither side of the question is in the sentence as written: after the longest
     tail (three characters or more) of the words before the question word less their last word, the verb the
     sentence may word otherwise (试驾了 / 驾驶着); -1 when there is none."""
@@ -174,7 +171,7 @@ def _loose_left(before: str, text: str) -> int:
     if len(words) < 2:
         return -1
     left = _longest("".join(w for w, _ in words[:-1]), text, tail=True)
-    return text.find(left) + len(left) if len(left) >= _LOOSE_MIN else -1
+    return text.find(left) + len(left) if len(left) >= cfg.min_loose_left_chars else -1
 
 
 def _without_particles(words: str) -> str:

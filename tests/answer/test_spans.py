@@ -3,6 +3,8 @@ sentence rewords the question (a dropped particle or 的, another measure word, 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from qa.answer.config import ComposerConfig
@@ -113,3 +115,9 @@ def test_a_question_about_a_name_is_not_asking_for_a_person(question, person):
 ])
 def test_the_asked_kind_ends_the_answer_and_a_how_question_has_a_slot(question, sentence, expected):
     assert short(question, sentence) == expected
+
+
+def test_the_copula_rule_is_off_at_zero():
+    cfg = replace(CFG, min_named_subject_chars=0)
+    q = analyze_question("全市规模最大的职工书屋叫什么？")
+    assert short_answer(q, "职工之家书屋为全市规模最大的职工书屋，藏书两万册。", cfg) != "职工之家书屋"
