@@ -66,9 +66,10 @@ def next_stop(text: str, at: int, stops: str = CLAUSE_END) -> int:
     return min((i for i in (text.find(ch, at) for ch in stops) if i >= 0), default=len(text))
 
 
-def clause_start(text: str, end: int) -> int:
-    """Where the clause holding position `end` starts."""
-    return max((text.rfind(ch, 0, end) for ch in CLAUSE_END), default=-1) + 1
+def clause_start(text: str, end: int, stops: str = CLAUSE_END) -> int:
+    """Where the clause holding position `end` starts: after the last of the characters `stops` before it, else 0
+    (the mirror of `next_stop`)."""
+    return max((text.rfind(ch, 0, end) for ch in stops), default=-1) + 1
 
 
 def year_like(num: str, unit: str, asked_unit: str) -> bool:

@@ -72,7 +72,8 @@ _PLACE_PART = re.compile(r"[东南西北]|中部")  # a locality word naming a p
 
 def place_names(text: str) -> tuple[list[Found], list[Found]]:
     """The single place words of `text` (jieba ns, with a following suffix joined: 蔚山+市) and the runs of adjacent
-    ones (四川泸州古蔺县)."""
+    ones (四川泸州古蔺县), a run taking a direction word after it (美国西南部) and a place joined by 及/与/和/、
+    (美国西南部及墨西哥北部)."""
     single: list[Found] = []
     runs: list[Found] = []
     for start, word, flag in words_at(text):

@@ -53,8 +53,8 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         return named
     left = _longest(before, text, tail=True) or _longest(_without_particles(before), text, tail=True)  # 推出(了)
     start = text.find(left) + len(left) if left else -1
-    after_words = pos_words(after)
-    kind = _head_noun(after) or (after_words[0][0] if after_words and _ASKS_WHICH.search(m.group(0)) else "")
+    after_words, noun = pos_words(after), _head_noun(after)
+    kind = noun or (after_words[0][0] if after_words and _ASKS_WHICH.search(m.group(0)) else "")
     right = _right_side(after, kind, text[max(start, 0) :])
     end = text.find(right, max(start, 0)) if right else -1
     if left and end >= 0:  # the left side's occurrence nearest the right one (美国…于美国[NBC]频道播出)
@@ -77,7 +77,7 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         end = next_stop(text, start, stops)
     elif _ASKS_KIND.search(m.group(0)) and after.startswith(right):  # (right found unskipped)
         one = len(kind) == 1 and not after_words[0][1].startswith(FUNCTION_FLAGS + ("a", "h"))  # (not 最, 非)
-        head = _head_noun(after) or (kind if one else "")  # 什么袭击 asks for a kind of 袭击: the answer ends with it
+        head = noun or (kind if one else "")  # 什么袭击 asks for a kind of 袭击: the answer ends with it
         # (无人机袭击, …专科学校; 哪个系: jieba tags one-character kinds as it likes)
         if head and text.startswith(head, end):
             end += len(head)
@@ -86,10 +86,10 @@ def aligned_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         span = span[: span.rfind("、", 0, cfg.max_aligned_chars)]  # the items that fit
     if len(span) == 1 and pos_words(span)[0][1][:1] in FUNCTION_FLAGS:  # [其]调解员李飞…, [也]是…: no answer
         return ""
-    named = _QUOTED_AFTER.match(text, text.find(span, start) + len(span)) if span else None
-    if named and named.group(1)[1:-1] not in q.norm and re.search(r"[\u4e00-\u9fff]$", span) and \
+    quoted = _QUOTED_AFTER.match(text, text.find(span, start) + len(span)) if span else None
+    if quoted and quoted.group(1)[1:-1] not in q.norm and re.search(r"[\u4e00-\u9fff]$", span) and \
             not re.search(r"[“《「]", span) and len(span) <= cfg.max_aligned_chars:  # (not 一架XQ-58A“女武神”)
-        return named.group(1)  # 完成了著名小说《消失的地平线》: the slot's words only lead into the name
+        return quoted.group(1)  # 完成了著名小说《消失的地平线》: the slot's words only lead into the name
     return span if 0 < len(span) <= cfg.max_aligned_chars and span.strip(STOP + _QUOTE_MARKS) not in q.norm else ""
 
 
@@ -134,12 +134,12 @@ def _closed(text: str, start: int, end: int) -> str:
     its spaces, 东日本旅客铁道（JR东日本） whose ）the ends lost), a quote closed but not opened is opened where the
     text opens it (“站厅＋通道”双向通行方式); a bracket closed but not opened is cut off
     (Energon）是由[日本Actas公司])."""
-    i, j = _trimmed(text, start, end)
+    i, j = _span_bounds(text, start, end)
     for opener, closer in _PAIRS.items():
         cut = text.find(closer, i, j)
         if cut >= 0 and text.find(opener, i, cut) < 0:  # closed, not opened
             back = text.rfind(opener, clause_start(text, i), i)
-            i, j = (back, j) if back >= 0 and opener in _QUOTES else _trimmed(text, cut + 1, j)
+            i, j = (back, j) if back >= 0 and opener in _QUOTES else _span_bounds(text, cut + 1, j)
         if text.count(opener, i, j) > text.count(closer, i, j):  # opened, not closed
             close = text.find(closer, j)
             if close >= 0 and not any(ch in CLAUSE_END for ch in text[j:close]):
@@ -147,7 +147,7 @@ def _closed(text: str, start: int, end: int) -> str:
     return text[i:j]
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+def _span_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """text[start:end]'s bounds without the punctuation and filler words (是, 由 …; 的, 了 …) at its ends."""
     span = _FILLER.sub("", text[start:end].strip(STOP)).strip(STOP)
     if span.endswith("所") and pos_words(span)[-1][0] == "所":  # 由[四尖兽]所居住; not 研究所
@@ -186,7 +186,7 @@ def _left_bound(before: str, text: str, end: int) -> int:
     """Where the slot starts when the question's words before it are not in the sentence: after the question's
     preposition (在 of 在哪里) when the sentence writes it in the clause (将在[首尔…]持刀行凶), else after the clause
     break before `end`."""
-    start = max((text.rfind(ch, 0, end) for ch in STOP), default=-1) + 1
+    start = clause_start(text, end, STOP)
     clause = clause_start(text, end)  # (a quote does not end a clause)
     prep = SLOT_PREPOSITION.search(before)
     at = text.rfind(prep.group(0), clause, end) if prep else -1
