@@ -15,6 +15,7 @@ from functools import lru_cache
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import (
     DATE,
+    DETERMINERS,
     ORDINAL_ANSWER,
     ORG,
     QUANTITY,
@@ -200,6 +201,8 @@ def number_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
                 continue
             if re.match(r"\d+[月日]", clause[m.start():]):
                 continue
+            if not num[0].isdigit() and clause[m.start() - 1 : m.start()] in DETERMINERS:
+                continue  # 另一架, 每一个, 这一批: a determiner's 一 counts nothing
             near = focus_share(q, clause[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
             if not num[0].isdigit() and not adjacent(q, clause, m.start(), m.end(), cfg.adjacent_gap):
                 continue  # 五项举措 answers 几项举措, 培训班千余期 多少期培训班; 四个提升 not 多少个工会驿站

@@ -10,6 +10,7 @@ name a person, place or organisation from ones that cannot.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import CLAUSE_END, FUNCTION_FLAGS, STOP, clause_start, next_stop
@@ -174,10 +175,12 @@ def _loose_left(before: str, text: str, cfg: ComposerConfig) -> int:
     return text.find(left) + len(left) if len(left) >= cfg.min_loose_left_chars else -1
 
 
-def _without_particles(words: str) -> str:
-    """`words` without the particles (jieba: 了, 过, 着, 的 …) at its end, which a sentence may leave out."""
+@lru_cache(maxsize=1024)  # (slot_fit asks it for every candidate sentence of a question)
+def _without_particles(words: str, aspect: bool = False) -> str:
+    """`words` without the particles (jieba: 了, 过, 着, 的 …; with `aspect` only 了, 过, 着) at its end, which a
+    sentence may leave out."""
     cut = pos_words(words)
-    while cut and cut[-1][1] in ("u", "ul", "uz", "ug", "uj", "y"):
+    while cut and cut[-1][1] in (("ul", "uz", "ug") if aspect else ("u", "ul", "uz", "ug", "uj", "y")):
         cut = cut[:-1]
     return "".join(w for w, _ in cut)
 
@@ -205,7 +208,8 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
     room = min(len(before), 12) + min(len(after), 12)
     if room < 2:
         return 0.0
-    left = _longest(before, text, tail=True)
+    left = max(_longest(before, text, tail=True), _longest(_without_particles(before, aspect=True), text, tail=True),
+               key=len)  # 同比增长(了)多少: the sentence drops the aspect particle
     start = text.find(left) + len(left) if left else 0
     right = _longest(after, text[start:], tail=False)
     if left and right and not 0 < text.find(right, start) - start <= cfg.max_aligned_chars:

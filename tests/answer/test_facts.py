@@ -20,6 +20,7 @@ from qa.answer.facts import (
     year_like,
 )
 from qa.answer.forms import short_answer
+from qa.answer.scoring import number_score
 from qa.answer.slot import aligned_answer, slot_fit
 from qa.query.kinds import Form
 from qa.query.question import analyze_question
@@ -57,6 +58,18 @@ def test_slot_fit_prefers_the_sentence_that_repeats_the_words_around_the_slot():
     fits = slot_fit(q, "今年，中国共有142家公司上榜，数量居各国之首。", CFG)
     assert fits > slot_fit(q, "其中有7家中国公司，它们是宁德时代、美团等。", CFG)
     assert 0 < fits <= 1
+
+
+def test_slot_fit_finds_the_words_before_the_slot_without_their_aspect_particle():
+    q = analyze_question("全市职工收入同比增长了多少？")  # the sentence writes 同比增长 without 了
+    fits = slot_fit(q, "一季度，全市职工收入同比增长6.2%。", CFG)
+    assert fits > slot_fit(q, "会员人数同比增长，职工收入稳步提高。", CFG)
+
+
+def test_a_determiners_one_is_not_a_count():
+    q = analyze_question("守军击落了多少架无人机？")
+    assert number_score(q, "守军当天又击落了另一架无人机。", CFG) == 0
+    assert number_score(q, "守军当天击落了12架无人机。", CFG) > 0
 
 
 def test_slot_fit_is_zero_without_a_question_word_or_shared_words():
