@@ -109,6 +109,7 @@ CAUSE_WORDS = frozenset(cues("cause").split("|"))  # 由于, 因为 …: the rea
 CONSEQUENCE_WORDS = frozenset(cues("consequence").split("|"))  # 因此, 所以 …: the reason is the clause before
 ASKS_REASON = re.compile(cues("asks_reason"))  # 为什么, 原因: a why question
 ROLE_WORD = re.compile(cues("role"))  # 主席, 记者 …: a person's role
+BYLINE_ROLES = frozenset(cues("byline").split("|"))  # 记者: in every news byline, no sign of the answer
 PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{cues('place_end')})")  # 重庆大学, 江北区
 EVENT_VERBS = cues("event_verb")  # 举行, 召开 …: an event at a venue
 VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{EVENT_VERBS})")  # 在重庆市工人文化宫举行

@@ -32,7 +32,10 @@ class ComposerConfig:
     rendering and verification (qa/answer/compose.py)."""
 
     # candidate pool and choice
-    top_hits: int = 6  # hits whose sentences are answer candidates
+    # hits whose sentences are answer candidates: 6 → 10 (every hit kept), 2026-11-29 sixth session,
+    # `eval/composer_sweep.py`: CRUD dev +4 (8 right, 4 wrong), own set unchanged, CMRC (only scored) +1 question;
+    # composition median 18.5 → 26.0 ms per CRUD question (more sentences to score)
+    top_hits: int = 10
     kept_hits: int = 10  # hits kept on the Answer (`retrieved` in `qa answer`)
     strong_lookahead: int = 3  # the answer is the best of this many top sentences that passes the floors
     min_sentence_chars: int = 4  # shorter sentences are never candidates

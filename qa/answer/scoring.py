@@ -27,7 +27,7 @@ from qa.answer.facts import (
 )
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
-from qa.lexicon import EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
+from qa.lexicon import BYLINE_ROLES, EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
 from qa.query.kinds import EntityKind
 from qa.query.question import Entity, Question
 from qa.schema import Paragraph
@@ -229,7 +229,9 @@ def list_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def person_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    return cfg.person_role if ROLE_WORD.search(sentence) else cfg.person_none
+    """A role word (主席, 负责人 …) in the sentence; a byline's 记者 only when the question names it."""
+    roles = (m.group(0) for m in ROLE_WORD.finditer(sentence))
+    return cfg.person_role if any(r not in BYLINE_ROLES or r in q.norm for r in roles) else cfg.person_none
 
 
 def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:

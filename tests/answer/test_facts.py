@@ -20,7 +20,7 @@ from qa.answer.facts import (
     year_like,
 )
 from qa.answer.forms import short_answer
-from qa.answer.scoring import number_score
+from qa.answer.scoring import number_score, person_score
 from qa.answer.slot import aligned_answer, slot_fit
 from qa.query.kinds import Form
 from qa.query.question import analyze_question
@@ -70,6 +70,14 @@ def test_a_determiners_one_is_not_a_count():
     q = analyze_question("守军击落了多少架无人机？")
     assert number_score(q, "守军当天又击落了另一架无人机。", CFG) == 0
     assert number_score(q, "守军当天击落了12架无人机。", CFG) > 0
+
+
+def test_a_bylines_reporter_is_no_sign_of_a_person_answer():
+    q = analyze_question("谁主持了这次会员代表大会？")
+    assert person_score(q, "本报记者 王敏 报道：会员代表大会昨日召开。", CFG) == CFG.person_none
+    assert person_score(q, "区总工会主席李红主持了会员代表大会。", CFG) == CFG.person_role
+    asked = analyze_question("哪位记者报道了这次会员代表大会？")  # unless the question asks for the reporter
+    assert person_score(asked, "本报记者 王敏 报道：会员代表大会昨日召开。", CFG) == CFG.person_role
 
 
 def test_slot_fit_is_zero_without_a_question_word_or_shared_words():
