@@ -100,16 +100,21 @@ SUBJECT_WORD = re.compile("|".join(_used_by("org_suffixes.tsv", "followup")))  #
 # --- answer cues (qa/answer/scoring.py, facts.py) ----------------------------------------------------------------
 def cues(cue: str, file: str = "answer_cues.tsv") -> str:
     """The words of one cue of a cue file (answer_cues.tsv, name_cues.tsv) as a regex alternation, in file order."""
-    return "|".join(word for word, kind in read_pairs(file) if kind == cue)
+    return "|".join(cue_words(cue, file))
+
+
+def cue_words(cue: str, file: str = "answer_cues.tsv") -> tuple[str, ...]:
+    """The words of one cue of a cue file, in file order."""
+    return tuple(word for word, kind in read_pairs(file) if kind == cue)
 
 
 RELATIVE_DATE = re.compile(cues("relative_date"))  # 近日, 今年 …: a date relative to the article's
 EXPLAIN_CUE = re.compile(cues("explain"))  # 通过, 为了 …: how or why
-CAUSE_WORDS = frozenset(cues("cause").split("|"))  # 由于, 因为 …: the reason follows in the clause
-CONSEQUENCE_WORDS = frozenset(cues("consequence").split("|"))  # 因此, 所以 …: the reason is the clause before
+CAUSE_WORDS = frozenset(cue_words("cause"))  # 由于, 因为 …: the reason follows in the clause
+CONSEQUENCE_WORDS = frozenset(cue_words("consequence"))  # 因此, 所以 …: the reason is the clause before
 ASKS_REASON = re.compile(cues("asks_reason"))  # 为什么, 原因: a why question
 ROLE_WORD = re.compile(cues("role"))  # 主席, 记者 …: a person's role
-BYLINE_ROLES = frozenset(cues("byline").split("|"))  # 记者: in every news byline, no sign of the answer
+BYLINE_ROLES = frozenset(cue_words("byline"))  # 记者: in every news byline, no sign of the answer
 PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{cues('place_end')})")  # 重庆大学, 江北区
 EVENT_VERBS = cues("event_verb")  # 举行, 召开 …: an event at a venue
 VENUE = re.compile(rf"在[^，,。；]{{2,30}}?(?:{EVENT_VERBS})")  # 在重庆市工人文化宫举行

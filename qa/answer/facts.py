@@ -30,7 +30,7 @@ _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,000 with its thousands separ
 # a number or a range of two (65-70厘米, 0.5至10公尺), or Chinese numerals; then 余/多, a magnitude, a unit
 QUANTITY = re.compile(rf"(?P<num>{_NUM}(?:\s*[-~～至到]\s*{_NUM})?|[{NUMERAL_CHARS}]+)(?:余|多)?(?P<mag>万|亿|千)?"
                       rf"(?:余|多)?(?P<unit>{'|'.join(UNITS)})?")
-DETERMINERS = tuple("另每这那同某任其该此")  # before a Chinese numeral they make it a determiner: 另一架, 这一批
+DETERMINERS = frozenset("另每这那同某任其该此")  # before a Chinese numeral they make it a determiner: 另一架, 这一批
 UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
 # a decade (1980年代, not 2020年代表), a year with its month and day, a day, a month

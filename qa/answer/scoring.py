@@ -201,7 +201,7 @@ def number_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
                 continue
             if re.match(r"\d+[月日]", clause[m.start():]):
                 continue
-            if not num[0].isdigit() and clause[m.start() - 1 : m.start()] in DETERMINERS:
+            if not num[0].isdigit() and m.start() and clause[m.start() - 1] in DETERMINERS:
                 continue  # 另一架, 每一个, 这一批: a determiner's 一 counts nothing
             near = focus_share(q, clause[max(0, m.start() - cfg.near_chars) : m.end() + cfg.near_chars])
             if not num[0].isdigit() and not adjacent(q, clause, m.start(), m.end(), cfg.adjacent_gap):

@@ -175,12 +175,16 @@ def _loose_left(before: str, text: str, cfg: ComposerConfig) -> int:
     return text.find(left) + len(left) if len(left) >= cfg.min_loose_left_chars else -1
 
 
+_PARTICLES = ("u", "ul", "uz", "ug", "uj", "y")  # jieba: particles (了, 过, 着, 的, 吗 …)
+_ASPECT_PARTICLES = ("ul", "uz", "ug")  # 了, 着, 过
+
+
 @lru_cache(maxsize=1024)  # (slot_fit asks it for every candidate sentence of a question)
 def _without_particles(words: str, aspect: bool = False) -> str:
     """`words` without the particles (jieba: 了, 过, 着, 的 …; with `aspect` only 了, 过, 着) at its end, which a
     sentence may leave out."""
-    cut = pos_words(words)
-    while cut and cut[-1][1] in (("ul", "uz", "ug") if aspect else ("u", "ul", "uz", "ug", "uj", "y")):
+    cut, flags = pos_words(words), _ASPECT_PARTICLES if aspect else _PARTICLES
+    while cut and cut[-1][1] in flags:
         cut = cut[:-1]
     return "".join(w for w, _ in cut)
 
@@ -208,8 +212,10 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
     room = min(len(before), 12) + min(len(after), 12)
     if room < 2:
         return 0.0
+    # 同比增长(了)多少: the sentence drops the aspect particle (not 的, as aligned_answer does: `…活动的是哪所学校`
+    # would then fit a sentence that names the school only as 该校)
     left = max(_longest(before, text, tail=True), _longest(_without_particles(before, aspect=True), text, tail=True),
-               key=len)  # 同比增长(了)多少: the sentence drops the aspect particle
+               key=len)
     start = text.find(left) + len(left) if left else 0
     right = _longest(after, text[start:], tail=False)
     if left and right and not 0 < text.find(right, start) - start <= cfg.max_aligned_chars:
