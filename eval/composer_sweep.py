@@ -21,6 +21,7 @@ import json
 import sys
 import time
 from dataclasses import fields, replace
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,8 +75,9 @@ def gather_set(questions: Path, index: Path) -> tuple[object, list]:
     return qa, [(item, *qa.evidence(clean_text(item.question), list(item.history))) for item in load_items(questions)]
 
 
-def score(data: list, config: object) -> tuple[dict, dict[str, bool]]:
-    """`qa eval`'s aggregate metrics and each question's correctness for one composer config."""
+def score(data: list, config: object, folds: Path | None = None) -> tuple[dict, dict[str, bool]]:
+    """`qa eval`'s aggregate metrics and each question's correctness for one composer config (with `folds`, each
+    question's learned scorer is its fold's, `fold_config`)."""
     from qa.answer.compose import compose
     from qa.eval.cmrc import CmrcQuestion
     from qa.eval.runner import aggregate, score_answer
@@ -84,9 +86,25 @@ def score(data: list, config: object) -> tuple[dict, dict[str, bool]]:
         return score_cmrc(data, config)
     records = []
     for item, q, evidence in data:
-        answer = replace(compose(q, evidence, config), question=item.question, resolved_question=q.text)
+        answer = replace(compose(q, evidence, fold_config(config, folds, item.id)), question=item.question,
+                         resolved_question=q.text)
         records.append(score_answer(item, answer, 0.0))
     return aggregate(records), {r.id: r.correct for r in records}
+
+
+def fold_config(config: object, folds: Path | None, question_id: str) -> object:
+    """`config` with the learned scorer that was trained without the question (`eval/train_scorer.py
+    --folds-out DIR` writes DIR/folds.json, question id → fold, and DIR/fold<k>.json); unchanged for questions not
+    in folds.json, without `folds` or when `config` has no learned scorer."""
+    if folds is None or not config.learned_scorer:
+        return config
+    fold = _folds(str(folds)).get(question_id)
+    return config if fold is None else replace(config, learned_scorer=str(folds / f"fold{fold}.json"))
+
+
+@lru_cache(maxsize=2)
+def _folds(folds: str) -> dict[str, int]:
+    return json.loads((Path(folds) / "folds.json").read_text(encoding="utf-8"))
 
 
 def score_cmrc(data: list, config: object) -> tuple[dict, dict[str, bool]]:
@@ -110,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", action="append", required=True, help="NAME=QUESTIONS:INDEX")
     ap.add_argument("--config", action="append", default=None, help='field=value,… ("" = the product\'s own)')
+    ap.add_argument("--scorer-folds", type=Path, metavar="DIR",
+                    help="compose each question with the learned scorer of its cross-validation fold (the folder "
+                         "`eval/train_scorer.py --folds-out DIR` writes), so its numbers are on questions the "
+                         "scorer was not trained on")
     args = ap.parse_args(argv)
     configs = args.config or [""]
     for spec in args.set:
@@ -120,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{name}] {len(data)} questions searched in {time.perf_counter() - t0:.0f} s", flush=True)
         first: dict[str, bool] = {}
         for text in configs:
-            metrics, correct = score(data, parse_config(text, qa.settings.composer))
+            metrics, correct = score(data, parse_config(text, qa.settings.composer), args.scorer_folds)
             shown = " ".join(f"{m} {metrics[m]:.3f}" for m in METRICS if metrics.get(m) is not None)
             print(f"[{name}] {text or '(product)'}: {shown}", flush=True)
             if not first:

@@ -1,17 +1,22 @@
 """Train the composer's learned sentence scorer (qa/data/sentence_scorer.json) on development questions.
 
     python eval/train_scorer.py --set own=eval/questions.jsonl:index --set crud=QUESTIONS.jsonl:ARCHIVE_INDEX \
-        [--out qa/data/sentence_scorer.json] [--cache DIR]
+        [--weight own=5] [--out qa/data/sentence_scorer.json] [--cache DIR] [--dry-run] [--folds-out DIR]
 
 Each `--set NAME=QUESTIONS:INDEX` is a question file (the own format, or CRUD-style with `groups`/`doc_ids`) and the
-index it is asked of. Every question is retrieved and its candidate sentences described (`qa.answer.learned`) the way
-the composer sees them; a sentence is a positive when it holds every answer group (an unanswerable question's
-sentences are all negatives). A logistic regression is fitted on all sets together and written as JSON.
+index it is asked of; `--weight NAME=W` counts that set's candidates W times (a small set beside a large one). Every
+question is retrieved and its candidates described (`qa.answer.learned`) as the composer sees them before the
+scorer: the `learned_top` best by the hand-set score, after the form filter. A sentence is a positive when it holds
+every answer group (an unanswerable question's sentences are all negatives). Gradient-boosted trees
+(scikit-learn's HistGradientBoostingClassifier) are fitted on all sets together and exported as JSON, which the
+composer evaluates without scikit-learn.
 
-Before writing, it reports — per set — how often the top sentence holds the answer when ranked by the hand-set score
-and by the learned one, the learned one trained *without* that set (leave-one-set-out) and by 5-fold cross-validation
-within the set, so the file is kept only where it beats the hand-set weights on questions it was not trained on.
-The candidate features are cached per set (`--cache`), so retraining after a change to the fitting is quick.
+Before writing, it reports per set how often the top sentence holds the answer — ranked by the hand-set score, and
+by the composer's blend (score + `learned_weight` × the trees' log-odds) with trees trained *without* that set
+(leave-one-set-out) and by 5-fold cross-validation (each fold scored by trees trained on the other folds and the
+other sets; questions that share a source article stay in one fold) — so the file is kept only where the blend
+beats the hand-set score on questions it was not trained on. Candidate features are cached per set (`--cache`), so
+refitting is quick.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,20 +33,24 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qa.answer.learned import (  # noqa: E402
-    FEATURES,
-    SCORER_PATH,
-    SentenceScorer,
-    pool_features,
-)
+from qa.answer.config import ComposerConfig  # noqa: E402
+from qa.answer.learned import FEATURES, SCORER_PATH, SentenceScorer, Tree, pool_features  # noqa: E402
 from qa.eval.metrics import answer_correct  # noqa: E402
 
 log = logging.getLogger("train_scorer")
-FEATURES_VERSION = f"f{len(FEATURES)}-relative"
+CONFIG = ComposerConfig()
+FEATURES_VERSION = f"f{len(FEATURES)}-top{CONFIG.learned_top}"
+FOLDS = 5
+# tree settings (chosen by the 5-fold report on the own set and CRUD dev, 2026-11-29)
+# (scikit-learn's default early stopping holds out 10% of the rows once there are more than 10,000)
+TREES = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 40,
+         "l2_regularization": 1.0, "early_stopping": "auto"}
 
 
 def collect(questions: Path, index: Path) -> list[dict]:
-    """Per question: its form, whether it is answerable, and each candidate sentence's features and label."""
+    """Per question: its form, source articles, whether it is answerable, and its candidates' features and labels."""
+    from dataclasses import replace
+
     from qa.answer import compose
     from qa.answer.evidence import gather
     from qa.api import QA
@@ -52,7 +62,7 @@ def collect(questions: Path, index: Path) -> list[dict]:
     first = json.loads(questions.read_text(encoding="utf-8").splitlines()[0])
     items = load_crud(questions) if "groups" in first else load_dataset(questions)
     qa = QA.open(Settings(index_dir=index))
-    cfg = qa.settings.composer
+    cfg = replace(qa.settings.composer, learned_scorer="")  # the hand-set ranking the scorer re-ranks
     out = []
     for n, item in enumerate(items, 1):
         text = resolve_followup(item.question, [h if isinstance(h, dict) else {"role": "user", "content": h}
@@ -62,66 +72,87 @@ def collect(questions: Path, index: Path) -> list[dict]:
         xq = r.query_vector(text)
         ev = gather(q, r.search(text, qa.settings.top_k, "hybrid", xq), r.store, r.embedder, xq, cfg)
         s = compose.scored(q, ev, cfg)
-        rows = [] if isinstance(s, compose.Refusal) else [
-            {"f": f, "y": int(item.answerable and answer_correct(c.text, item.answers))}
-            for c, f in zip(s.candidates, pool_features(q, s.pool, ev, s.cosines, s.candidates), strict=True)]
-        out.append({"id": item.id, "form": str(q.form), "answerable": item.answerable, "rows": rows})
+        top = [] if isinstance(s, compose.Refusal) else s.candidates[: CONFIG.learned_top]
+        rows = [{"f": f, "y": int(item.answerable and answer_correct(c.text, item.answers))}
+                for c, f in zip(top, pool_features(q, s.pool, ev, s.cosines, top) if top else [], strict=True)]
+        out.append({"id": item.id, "docs": list(item.doc_ids), "form": str(q.form), "answerable": item.answerable,
+                    "rows": rows})
         if n % 50 == 0:
             log.info("%s: %d/%d questions", questions.name, n, len(items))
     return out
 
 
-def rows(question: dict) -> list[dict]:
-    """A question's candidate features (relative ones included, as `pool_features` gives them)."""
-    return [r["f"] for r in question["rows"]]
+def matrix(question: dict) -> np.ndarray:
+    return np.array([[r["f"].get(n, 0.0) for n in FEATURES] for r in question["rows"]], dtype=float).reshape(
+        -1, len(FEATURES))
 
 
-def fit(questions: list[dict]) -> SentenceScorer:
-    from sklearn.linear_model import LogisticRegression
+def fit(parts: Sequence[tuple[list[dict], float]]) -> SentenceScorer:
+    """Trees fitted on every candidate of the (questions, weight) parts, exported as a SentenceScorer."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
-    X = np.array([[f.get(n, 0.0) for n in FEATURES] for q in questions for f in rows(q)], dtype=float)
-    y = np.array([r["y"] for q in questions for r in q["rows"]])
-    mean, scale = X.mean(axis=0), X.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=0.5, max_iter=2000).fit((X - mean) / scale, y)
-    return SentenceScorer(FEATURES, tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]),
-                          tuple(float(v) for v in mean), tuple(float(v) for v in scale))
+    qs = [(q, w) for questions, w in parts for q in questions if q["rows"]]
+    X = np.vstack([q["X"] for q, _ in qs])
+    y = np.concatenate([[r["y"] for r in q["rows"]] for q, _ in qs])
+    weights = np.concatenate([np.full(len(q["rows"]), w) for q, w in qs])
+    model = HistGradientBoostingClassifier(**TREES, random_state=0).fit(X, y, sample_weight=weights)
+    trees = []
+    for (predictor,) in model._predictors:  # binary: one tree per iteration
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append(Tree(tuple(int(i) for i in nodes["feature_idx"]), tuple(float(t) for t in nodes["num_threshold"]),
+                          tuple(-1 if is_leaf else int(i) for i, is_leaf in zip(nodes["left"], leaf, strict=True)),
+                          tuple(-1 if is_leaf else int(i) for i, is_leaf in zip(nodes["right"], leaf, strict=True)),
+                          tuple(float(v) for v in nodes["value"])))
+    return SentenceScorer(FEATURES, float(model._baseline_prediction.ravel()[0]), tuple(trees))
 
 
-def top1(questions: list[dict], score) -> float:  # noqa: ANN001 - a callable over a feature dict
-    """Share of answerable questions whose best-scored candidate holds the answer."""
+def top1(questions: list[dict], rank: Callable[[dict], np.ndarray]) -> tuple[int, int]:
+    """(answerable questions whose best-ranked candidate holds the answer, answerable questions)."""
     answerable = [q for q in questions if q["answerable"]]
-    wins = 0
-    for q in answerable:
-        if q["rows"]:
-            scores = [score(f) for f in rows(q)]
-            wins += q["rows"][scores.index(max(scores))]["y"]
-    return wins / len(answerable) if answerable else 0.0
+    return sum(q["rows"][int(np.argmax(rank(q)))]["y"] for q in answerable if q["rows"]), len(answerable)
 
 
-def ceiling(questions: list[dict]) -> float:
-    answerable = [q for q in questions if q["answerable"]]
-    return sum(any(r["y"] for r in q["rows"]) for q in answerable) / len(answerable) if answerable else 0.0
+def hand(q: dict) -> np.ndarray:
+    return q["X"][:, FEATURES.index("hand_score")]
 
 
-def cross_validated(questions: list[dict], folds: int = 5) -> float:
-    wins = 0.0
-    for k in range(folds):
-        train = [q for i, q in enumerate(questions) if i % folds != k]
-        test = [q for i, q in enumerate(questions) if i % folds == k]
-        wins += top1(test, fit(train).probability) * sum(q["answerable"] for q in test)
-    return wins / max(1, sum(q["answerable"] for q in questions))
+def blend(scorer: SentenceScorer) -> Callable[[dict], np.ndarray]:
+    """The composer's ranking: hand-set score + learned_weight × the trees' log-odds."""
+    return lambda q: hand(q) + CONFIG.learned_weight * np.array([scorer.margin(r["f"]) for r in q["rows"]])
+
+
+def folds(questions: list[dict], k: int = FOLDS) -> list[int]:
+    """Each question's fold; questions sharing a source article (`docs`) share a fold."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for q in questions:
+        for d in q["docs"][1:]:
+            parent[root(d)] = root(q["docs"][0])
+    groups = sorted({root(q["docs"][0]) if q["docs"] else q["id"] for q in questions})
+    order = {g: i % k for i, g in enumerate(np.random.RandomState(0).permutation(groups))}
+    return [order[root(q["docs"][0]) if q["docs"] else q["id"]] for q in questions]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", required=True, metavar="NAME=QUESTIONS:INDEX")
+    ap.add_argument("--weight", action="append", default=[], metavar="NAME=W")
     ap.add_argument("--out", type=Path, default=SCORER_PATH)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/union-qa-scorer"))
     ap.add_argument("--dry-run", action="store_true", help="report only; write no scorer file")
+    ap.add_argument("--folds-out", type=Path, metavar="DIR",
+                    help="also write the cross-validation trees (DIR/fold<k>.json) and each question's fold "
+                         "(DIR/folds.json) for `eval/composer_sweep.py --scorer-folds DIR`")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args.cache.mkdir(parents=True, exist_ok=True)
+    weight = {name: float(w) for name, _, w in (spec.partition("=") for spec in args.weight)}
     sets: dict[str, list[dict]] = {}
     for spec in args.set:
         name, _, rest = spec.partition("=")
@@ -132,23 +163,36 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sets[name] = collect(Path(questions), Path(index))
             cached.write_text(json.dumps(sets[name]))
-    print("| set | questions | ceiling (a candidate holds the answer) | hand-set top-1 | learned, other sets | "
-          "learned, 5-fold |")
+        for q in sets[name]:
+            q["X"] = matrix(q)
+    print(f"top-1 candidate holds the answer (learned_weight {CONFIG.learned_weight}, the {CONFIG.learned_top} best "
+          "hand-set candidates re-ranked):\n")
+    print("| set | questions | ceiling (a candidate holds it) | hand-set | blend, trained on other sets | "
+          f"blend, {FOLDS}-fold |")
     print("|---|---|---|---|---|---|")
+    fold_of = {name: folds(qs) for name, qs in sets.items()}
+    fold_models = [fit([([q for q, f in zip(qs, fold_of[n], strict=True) if f != k], weight.get(n, 1.0))
+                        for n, qs in sets.items()]) for k in range(FOLDS)]
     for name, qs in sets.items():
-        others = [q for other, oq in sets.items() if other != name for q in oq]
-        held_out = f"{top1(qs, fit(others).probability):.3f}" if others else "–"
-        print(f"| {name} | {len(qs)} | {ceiling(qs):.3f} | {top1(qs, lambda f: f['hand_score']):.3f} | {held_out} | "
-              f"{cross_validated(qs):.3f} |")
-    scorer = fit([q for qs in sets.values() for q in qs])
-    ranked = sorted(zip(scorer.names, scorer.weights, strict=True), key=lambda p: -abs(p[1]))
-    print("weights (standardised):", ", ".join(f"{n} {w:+.2f}" for n, w in ranked[:12]))
+        others = [(oq, weight.get(o, 1.0)) for o, oq in sets.items() if o != name]
+        wins, n = top1(qs, hand)
+        held_out = f"{top1(qs, blend(fit(others)))[0] / n:.3f}" if others else "–"
+        cv = sum(top1([q for q, f in zip(qs, fold_of[name], strict=True) if f == k], blend(m))[0]
+                 for k, m in enumerate(fold_models))
+        ceiling = sum(any(r["y"] for r in q["rows"]) for q in qs if q["answerable"])
+        print(f"| {name} | {len(qs)} | {ceiling / n:.3f} | {wins / n:.3f} | {held_out} | {cv / n:.3f} |")
+    if args.folds_out:
+        args.folds_out.mkdir(parents=True, exist_ok=True)
+        for k, m in enumerate(fold_models):
+            m.save(args.folds_out / f"fold{k}.json", {"fold": k})
+        (args.folds_out / "folds.json").write_text(json.dumps(
+            {q["id"]: f for name, qs in sets.items() for q, f in zip(qs, fold_of[name], strict=True)}))
     if not args.dry_run:
-        scorer.save(args.out, {"sets": {n: len(q) for n, q in sets.items()}})
-        print(f"wrote {args.out}")
+        scorer = fit([(qs, weight.get(n, 1.0)) for n, qs in sets.items()])
+        scorer.save(args.out, {"sets": {n: len(q) for n, q in sets.items()}, "weights": weight, "trees": TREES})
+        print(f"\nwrote {args.out} ({len(scorer.trees)} trees)")
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

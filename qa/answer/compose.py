@@ -24,7 +24,7 @@ from qa.answer.evidence import Evidence
 from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic_match
 from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
-from qa.answer.learned import SentenceScorer, pool_features
+from qa.answer.learned import SentenceScorer, pool_features, probability
 from qa.answer.render import not_found, render
 from qa.answer.scoring import (
     Candidate,
@@ -192,20 +192,24 @@ def score_candidates(q: Question, pool: Pool, ev: Evidence, cosines: list[float]
             if cfg.w_slot:
                 score += cfg.w_slot * slot_fit(q, sentence, cfg)
             out.append(Candidate(rank, p, start, end, index, cov, form, score))
-    if cfg.learned_scorer:
-        out = _learned(q, pool, ev, cosines, out, cfg)
-    out.sort(key=lambda c: (-(c.score if c.probability is None else c.probability), c.rank, c.start))
+    out.sort(key=lambda c: (-c.score, c.rank, c.start))
     if rule(q).needs_form:  # the answer must hold a number/date: choose among sentences that do
         out = [c for c in out if c.form >= cfg.min_form]
+    if cfg.learned_scorer and cfg.learned_top:
+        out = _learned(q, pool, ev, cosines, out[: cfg.learned_top], cfg) + out[cfg.learned_top :]
     return out
 
 
 def _learned(q: Question, pool: Pool, ev: Evidence, cosines: list[float] | None, candidates: list[Candidate],
              cfg: ComposerConfig) -> list[Candidate]:
-    """The candidates with the learned scorer's probability (qa/answer/learned.py) set."""
+    """The hand-ranked top candidates re-ranked by score + `learned_weight` × the learned scorer's log-odds
+    (qa/answer/learned.py), each with its probability set."""
     scorer = SentenceScorer.load(cfg.learned_scorer)
     rows = pool_features(q, pool, ev, cosines, candidates)
-    return [replace(c, probability=scorer.probability(f)) for c, f in zip(candidates, rows, strict=True)]
+    margins = [scorer.margin(f) for f in rows]
+    ranked = sorted(zip(candidates, margins, strict=True),
+                    key=lambda cm: (-(cm[0].score + cfg.learned_weight * cm[1]), cm[0].rank, cm[0].start))
+    return [replace(c, probability=probability(m)) for c, m in ranked]
 
 
 def choose(q: Question, candidates: list[Candidate], cfg: ComposerConfig,

@@ -240,7 +240,7 @@ def named_value(q: Question, text: str, cfg: ComposerConfig) -> str:
     last word before a closing question word (function words skipped); the value runs to the next stop, at most
     `cfg.max_aligned_chars` characters. Off when `cfg.named_values` is false."""
     ask = _ASKS_NAMED_VALUE.match(q.norm) if cfg.named_values else None
-    words = pos_words(ask.group("left")) if ask else []
+    words = list(pos_words(ask.group("left"))) if ask else []
     while words and (words[-1][1].startswith(FUNCTION_FLAGS) or words[-1][0] in _NOT_NOUNS):
         words.pop()
     noun = words[-1][0] if words else ""

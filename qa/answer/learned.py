@@ -1,14 +1,14 @@
-"""A learned sentence scorer: the composer's signals and general answer-type signals, weighed by a logistic
-regression trained on development questions (`eval/train_scorer.py`), stored as plain JSON (by default
-qa/data/sentence_scorer.json; none is committed while the scorer does not beat the hand-set score, and the composer
-uses it only when `ComposerConfig.learned_scorer` names a file).
+"""A learned sentence scorer: the composer's signals and general answer-type signals, weighed by gradient-boosted
+trees trained on development questions (`eval/train_scorer.py`), stored as plain JSON (qa/data/sentence_scorer.json)
+and evaluated here without scikit-learn. The composer uses it when `ComposerConfig.learned_scorer` names a file.
 
 `sentence_features(q, c, context, weights, cosine_gap)` describes one candidate sentence as named numbers in
 [0, 1]: how much of the question it holds (terms weighted by rarity, character pairs, names), whether it holds the
 kind of fact asked for (a date, a quantity, a person, place or organisation name from jieba's part-of-speech tags, a
 《title》, a list), how new it is beside the question, and the hit's rank and dense similarity; `pool_features` adds
-how each compares with the question's other candidates. `SentenceScorer.load(path)` reads the weights;
-`probability(features)` is the chance that the sentence holds the answer, which the composer ranks by and gates on
+how each compares with the question's other candidates. `SentenceScorer.load(path)` reads the trees; `margin(features)`
+is the log-odds that the sentence holds the answer, which the composer adds to the hand-set score of its best
+candidates (`ComposerConfig.learned_weight`, `learned_top`), and `probability(features)` the chance it may gate on
 (`ComposerConfig.min_probability`).
 """
 
@@ -33,7 +33,7 @@ from qa.query.question import Question, is_person_name, pos_words
 from qa.schema import Hit
 
 SCORER_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_scorer.json"
-FORMAT = "union-qa sentence scorer 1"
+FORMAT = "union-qa sentence scorer 2"  # 1 was a logistic regression
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -60,30 +60,58 @@ BASE: tuple[str, ...] = (
 FEATURES: tuple[str, ...] = (*BASE, *(f"rel_{n}" for n in RELATIVE), *(f"order_{n}" for n in RELATIVE))
 
 
+def probability(margin: float) -> float:
+    """The chance a log-odds `margin` stands for."""
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree of the ensemble, as parallel node arrays: an inner node sends a row left when its
+    feature is at most the threshold; a leaf (`left` −1) holds its value."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+
+    def __call__(self, x: Sequence[float]) -> float:
+        node = 0
+        while self.left[node] >= 0:
+            node = self.left[node] if x[self.feature[node]] <= self.threshold[node] else self.right[node]
+        return self.value[node]
+
+
 @dataclass(frozen=True)
 class SentenceScorer:
-    """Logistic-regression weights over FEATURES (standardised by `mean`/`scale`)."""
+    """Gradient-boosted trees over named features (scikit-learn's HistGradientBoostingClassifier, exported by
+    eval/train_scorer.py): `margin` is the log-odds that a candidate sentence holds the answer."""
 
     names: tuple[str, ...]
-    weights: tuple[float, ...]
     bias: float
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
+    trees: tuple[Tree, ...]
+
+    def margin(self, features: Mapping[str, float]) -> float:
+        x = [features.get(n, 0.0) for n in self.names]
+        return self.bias + sum(t(x) for t in self.trees)
 
     def probability(self, features: Mapping[str, float]) -> float:
-        z = self.bias + sum(w * (features.get(n, 0.0) - m) / s
-                            for n, w, m, s in zip(self.names, self.weights, self.mean, self.scale, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return probability(self.margin(features))
 
     def save(self, path: Path, meta: Mapping[str, object] | None = None) -> None:
-        data = {"format": FORMAT, "names": list(self.names), "weights": list(self.weights), "bias": self.bias,
-                "mean": list(self.mean), "scale": list(self.scale), "meta": dict(meta or {})}
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        data = {"format": FORMAT, "names": list(self.names), "bias": self.bias,
+                "trees": [[list(t.feature), list(t.threshold), list(t.left), list(t.right), list(t.value)]
+                          for t in self.trees], "meta": dict(meta or {})}
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path | str = SCORER_PATH) -> SentenceScorer:
-        """The scorer in `path` (read once per version of the file)."""
-        return _load(str(path), Path(path).stat().st_mtime_ns)
+        """The scorer in `path` (a bare file name is one in qa/data/; read once per version of the file)."""
+        path = Path(path)
+        if not path.is_absolute() and path.parent == Path():
+            path = SCORER_PATH.parent / path
+        return _load(str(path), path.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=4)
@@ -95,8 +123,8 @@ def _load(path: str, mtime_ns: int) -> SentenceScorer:
     unknown = set(data["names"]) - set(FEATURES)
     if unknown:
         raise ValueError(f"{path} uses features this version does not compute ({sorted(unknown)}): retrain it")
-    return SentenceScorer(tuple(data["names"]), tuple(data["weights"]), float(data["bias"]), tuple(data["mean"]),
-                          tuple(data["scale"]))
+    trees = tuple(Tree(*(tuple(column) for column in t)) for t in data["trees"])
+    return SentenceScorer(tuple(data["names"]), float(data["bias"]), trees)
 
 
 def sentence_features(q: Question, c: Candidate, context: str, weights: Mapping[str, float],

@@ -12,6 +12,7 @@ domain lexicon, qa/lexicon.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -243,12 +244,14 @@ def words_at(text: str) -> list[tuple[int, str, str]]:
     return out
 
 
-def pos_words(norm: str) -> list[tuple[str, str]]:
-    """(word, part-of-speech) pairs from the project's jieba tokenizer and dictionary."""
-    return [(w.word, w.flag) for w in _pos_tokenizer().cut(norm) if w.word.strip()]
+@lru_cache(maxsize=16384)
+def pos_words(norm: str) -> tuple[tuple[str, str], ...]:
+    """(word, part-of-speech) pairs from the project's jieba tokenizer and dictionary (remembered: the composer and
+    the learned scorer's features tag the same candidate sentences several times, and jieba's HMM is slow)."""
+    return tuple((w.word, w.flag) for w in _pos_tokenizer().cut(norm) if w.word.strip())
 
 
-def _entities(norm: str, words: list[tuple[str, str]]) -> tuple[tuple[Entity, ...], set[str]]:
+def _entities(norm: str, words: Sequence[tuple[str, str]]) -> tuple[tuple[Entity, ...], set[str]]:
     """Entities of a normalised question, and the words they were read from (not topic terms then)."""
     found: dict[str, Entity] = {}
     source_words: set[str] = set()
@@ -314,7 +317,7 @@ def _synonym_forms(word: str) -> tuple[str, ...]:
     return tuple(w for w in expand_query(word)[len(word):].split() if w != word)
 
 
-def _terms(words: list[tuple[str, str]], form: Form,
+def _terms(words: Sequence[tuple[str, str]], form: Form,
            entity_words: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     terms: list[str] = []
     focus: list[str] = []

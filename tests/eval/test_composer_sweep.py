@@ -27,6 +27,16 @@ def test_a_config_is_read_as_typed_composer_fields():
         sweep.parse_config("w_slots=0.3", ComposerConfig())
 
 
+def test_each_question_gets_the_scorer_of_its_cross_validation_fold(tmp_path):
+    (tmp_path / "folds.json").write_text(json.dumps({"q1": 0, "q2": 3}), encoding="utf-8")
+    cfg = ComposerConfig()
+    assert sweep.fold_config(cfg, tmp_path, "q2").learned_scorer == str(tmp_path / "fold3.json")
+    assert sweep.fold_config(cfg, tmp_path, "q9") == cfg  # not in any fold: the config's own scorer
+    assert sweep.fold_config(cfg, None, "q1") == cfg
+    hand = replace(cfg, learned_scorer="")
+    assert sweep.fold_config(hand, tmp_path, "q1") == hand  # the hand-set config stays hand-set
+
+
 def test_composing_the_evidence_is_what_ask_answers(tiny_settings, tmp_path):
     qa = QA.open(tiny_settings)
     history = ["沙坪坝区建了多少个工会驿站？"]
