@@ -99,7 +99,7 @@ def fold_config(config: object, folds: Path | None, question_id: str) -> object:
     if folds is None or not config.learned_scorer:
         return config
     fold = _folds(str(folds)).get(question_id)
-    return config if fold is None else replace(config, learned_scorer=str(folds / f"fold{fold}.json"))
+    return config if fold is None else replace(config, learned_scorer=str(folds.resolve() / f"fold{fold}.json"))
 
 
 @lru_cache(maxsize=2)

@@ -14,7 +14,8 @@ composer evaluates without scikit-learn.
 Before writing, it reports per set how often the top sentence holds the answer — ranked by the hand-set score, and
 by the composer's blend (score + `learned_weight` × the trees' log-odds) with trees trained *without* that set
 (leave-one-set-out) and by 5-fold cross-validation (each fold scored by trees trained on the other folds and the
-other sets; questions that share a source article stay in one fold) — so the file is kept only where the blend
+other sets; questions that share a source article — CRUD's `doc_ids`, the own set's evidence paragraph — stay in
+one fold) — so the file is kept only where the blend
 beats the hand-set score on questions it was not trained on. Candidate features are cached per set (`--cache`), so
 refitting is quick.
 """
@@ -34,7 +35,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from qa.answer.config import ComposerConfig  # noqa: E402
-from qa.answer.learned import FEATURES, SCORER_PATH, SentenceScorer, Tree, pool_features  # noqa: E402
+from qa.answer.learned import (  # noqa: E402
+    FEATURES,
+    SCORER_PATH,
+    SentenceScorer,
+    Tree,
+    feature_matrix,
+    pool_features,
+)
 from qa.eval.metrics import answer_correct  # noqa: E402
 
 log = logging.getLogger("train_scorer")
@@ -42,7 +50,8 @@ CONFIG = ComposerConfig()
 FEATURES_VERSION = f"f{len(FEATURES)}-top{CONFIG.learned_top}"
 FOLDS = 5
 # tree settings (chosen by the 5-fold report on the own set and CRUD dev, 2026-11-29)
-# (scikit-learn's default early stopping holds out 10% of the rows once there are more than 10,000)
+# (scikit-learn's default early stopping holds out 10% of the rows once there are more than 10,000: the shipped
+# trees learned from 90% of the candidates and never stopped early)
 TREES = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 40,
          "l2_regularization": 1.0, "early_stopping": "auto"}
 
@@ -75,16 +84,24 @@ def collect(questions: Path, index: Path) -> list[dict]:
         top = [] if isinstance(s, compose.Refusal) else s.candidates[: CONFIG.learned_top]
         rows = [{"f": f, "y": int(item.answerable and answer_correct(c.text, item.answers))}
                 for c, f in zip(top, pool_features(q, s.pool, ev, s.cosines, top) if top else [], strict=True)]
-        out.append({"id": item.id, "docs": list(item.doc_ids), "form": str(q.form), "answerable": item.answerable,
-                    "rows": rows})
+        out.append({"id": item.id, "docs": list(item.doc_ids) or source_article(item, r.store),
+                    "form": str(q.form), "answerable": item.answerable, "rows": rows})
         if n % 50 == 0:
             log.info("%s: %d/%d questions", questions.name, n, len(items))
     return out
 
 
+def source_article(item: object, store: object) -> list[str]:
+    """The article holding an own-format question's evidence (questions written from one article share a fold)."""
+    from qa.eval.runner import is_relevant
+
+    if not item.evidence:
+        return []
+    return [next((p.article_id for p in store.paragraphs.values() if is_relevant(p.text, item.evidence)), item.id)]
+
+
 def matrix(question: dict) -> np.ndarray:
-    return np.array([[r["f"].get(n, 0.0) for n in FEATURES] for r in question["rows"]], dtype=float).reshape(
-        -1, len(FEATURES))
+    return np.array(feature_matrix([r["f"] for r in question["rows"]]), dtype=float).reshape(-1, len(FEATURES))
 
 
 def fit(parts: Sequence[tuple[list[dict], float]]) -> SentenceScorer:
@@ -104,7 +121,13 @@ def fit(parts: Sequence[tuple[list[dict], float]]) -> SentenceScorer:
                           tuple(-1 if is_leaf else int(i) for i, is_leaf in zip(nodes["left"], leaf, strict=True)),
                           tuple(-1 if is_leaf else int(i) for i, is_leaf in zip(nodes["right"], leaf, strict=True)),
                           tuple(float(v) for v in nodes["value"])))
-    return SentenceScorer(FEATURES, float(model._baseline_prediction.ravel()[0]), tuple(trees))
+    scorer = SentenceScorer(FEATURES, float(model._baseline_prediction.ravel()[0]), tuple(trees))
+    # the export reads scikit-learn's private tree arrays: check it against the library on a sample of rows
+    sample = X[:: max(1, len(X) // 500)]
+    exported = [scorer.margin(dict(zip(FEATURES, row, strict=True))) for row in sample]
+    if not np.allclose(exported, model.decision_function(sample), atol=1e-9):
+        raise SystemExit("the exported trees do not reproduce scikit-learn's margins: check the export in fit()")
+    return scorer
 
 
 def top1(questions: list[dict], rank: Callable[[dict], np.ndarray]) -> tuple[int, int]:
@@ -153,11 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args.cache.mkdir(parents=True, exist_ok=True)
     weight = {name: float(w) for name, _, w in (spec.partition("=") for spec in args.weight)}
+    unknown = set(weight) - {spec.partition("=")[0] for spec in args.set}
+    if unknown:
+        ap.error(f"--weight names no --set: {', '.join(sorted(unknown))}")
     sets: dict[str, list[dict]] = {}
     for spec in args.set:
         name, _, rest = spec.partition("=")
         questions, _, index = rest.rpartition(":")
-        cached = args.cache / f"{name}.{FEATURES_VERSION}.json"  # a feature change must not reuse old rows
+        # a feature change must not reuse old rows (a change to the hand-set score or the questions wants a new --cache)
+        cached = args.cache / f"{name}.{FEATURES_VERSION}.json"
         if cached.exists():
             sets[name] = json.loads(cached.read_text())
         else:

@@ -24,7 +24,7 @@ from qa.answer.evidence import Evidence
 from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic_match
 from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
-from qa.answer.learned import SentenceScorer, pool_features, probability
+from qa.answer.learned import SentenceScorer, pool_features, sigmoid
 from qa.answer.render import not_found, render
 from qa.answer.scoring import (
     Candidate,
@@ -169,7 +169,8 @@ def dense_gate(q: Question, ev: Evidence, pool: Pool, cfg: ComposerConfig) -> li
 def score_candidates(q: Question, pool: Pool, ev: Evidence, cosines: list[float] | None,
                      cfg: ComposerConfig) -> list[Candidate]:
     """Every sentence of the pool's paragraphs, scored, best first (for number and date questions only those that
-    hold a number or date well enough)."""
+    hold a number or date well enough); with the learned scorer, the first `learned_top` in its blended order, so
+    their `score` is no longer sorted."""
     dense_rel = relative(cosines, cfg) if cosines is not None else None
     weights = dict(ev.term_weights)
     w_form = cfg.w_form_weak if rule(q).weak_shape else cfg.w_form
@@ -204,12 +205,16 @@ def _learned(q: Question, pool: Pool, ev: Evidence, cosines: list[float] | None,
              cfg: ComposerConfig) -> list[Candidate]:
     """The hand-ranked top candidates re-ranked by score + `learned_weight` × the learned scorer's log-odds
     (qa/answer/learned.py), each with its probability set."""
-    scorer = SentenceScorer.load(cfg.learned_scorer)
+    try:
+        scorer = SentenceScorer.load(cfg.learned_scorer)
+    except (OSError, ValueError) as exc:  # a missing or stale file: answer with the hand-set order, not an error
+        log.warning("learned scorer not used: %s", exc)
+        return candidates
     rows = pool_features(q, pool, ev, cosines, candidates)
     margins = [scorer.margin(f) for f in rows]
     ranked = sorted(zip(candidates, margins, strict=True),
                     key=lambda cm: (-(cm[0].score + cfg.learned_weight * cm[1]), cm[0].rank, cm[0].start))
-    return [replace(c, probability=probability(m)) for c, m in ranked]
+    return [replace(c, probability=sigmoid(m)) for c, m in ranked]
 
 
 def choose(q: Question, candidates: list[Candidate], cfg: ComposerConfig,

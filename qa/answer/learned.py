@@ -2,10 +2,11 @@
 trees trained on development questions (`eval/train_scorer.py`), stored as plain JSON (qa/data/sentence_scorer.json)
 and evaluated here without scikit-learn. The composer uses it when `ComposerConfig.learned_scorer` names a file.
 
-`sentence_features(q, c, context, weights, cosine_gap)` describes one candidate sentence as named numbers in
-[0, 1]: how much of the question it holds (terms weighted by rarity, character pairs, names), whether it holds the
-kind of fact asked for (a date, a quantity, a person, place or organisation name from jieba's part-of-speech tags, a
-《title》, a list), how new it is beside the question, and the hit's rank and dense similarity; `pool_features` adds
+`sentence_features(q, c, context, weights, cosine_gap)` describes one candidate sentence as named numbers (mostly in
+[0, 1]; the hand-set score may pass 1 and the relative ones are ≤ 0): how much of the question it holds (terms
+weighted by rarity, character pairs, names), whether it holds the kind of fact asked for (a date, a quantity, a
+person, place or organisation name from jieba's part-of-speech tags, a 《title》, a list), how new it is beside the
+question, and the hit's rank and dense similarity; `pool_features` adds
 how each compares with the question's other candidates. `SentenceScorer.load(path)` reads the trees; `margin(features)`
 is the log-odds that the sentence holds the answer, which the composer adds to the hand-set score of its best
 candidates (`ComposerConfig.learned_weight`, `learned_top`), and `probability(features)` the chance it may gate on
@@ -60,7 +61,7 @@ BASE: tuple[str, ...] = (
 FEATURES: tuple[str, ...] = (*BASE, *(f"rel_{n}" for n in RELATIVE), *(f"order_{n}" for n in RELATIVE))
 
 
-def probability(margin: float) -> float:
+def sigmoid(margin: float) -> float:
     """The chance a log-odds `margin` stands for."""
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
 
@@ -97,7 +98,7 @@ class SentenceScorer:
         return self.bias + sum(t(x) for t in self.trees)
 
     def probability(self, features: Mapping[str, float]) -> float:
-        return probability(self.margin(features))
+        return sigmoid(self.margin(features))
 
     def save(self, path: Path, meta: Mapping[str, object] | None = None) -> None:
         data = {"format": FORMAT, "names": list(self.names), "bias": self.bias,
@@ -107,14 +108,15 @@ class SentenceScorer:
 
     @classmethod
     def load(cls, path: Path | str = SCORER_PATH) -> SentenceScorer:
-        """The scorer in `path` (a bare file name is one in qa/data/; read once per version of the file)."""
+        """The scorer in `path`, or for a bare file name that is not there, the one in qa/data/ (read once per
+        version of the file)."""
         path = Path(path)
-        if not path.is_absolute() and path.parent == Path():
+        if not path.exists() and path.parent == Path():
             path = SCORER_PATH.parent / path
-        return _load(str(path), path.stat().st_mtime_ns)
+        return _load(str(path.resolve()), path.stat().st_mtime_ns)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)  # the product's file, or the five cross-validation folds of eval/composer_sweep.py
 def _load(path: str, mtime_ns: int) -> SentenceScorer:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if data.get("format") != FORMAT:

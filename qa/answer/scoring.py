@@ -48,7 +48,7 @@ class Candidate:
     coverage: float
     form: float
     score: float
-    probability: float | None = None  # the learned scorer's chance that it holds the answer (None: hand-set only)
+    probability: float | None = None  # the learned scorer's chance that it holds the answer (None: not re-ranked)
 
     @property
     def text(self) -> str:

@@ -244,7 +244,7 @@ def words_at(text: str) -> list[tuple[int, str, str]]:
     return out
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)  # one question tags a few hundred texts; ~5 KB an entry at most
 def pos_words(norm: str) -> tuple[tuple[str, str], ...]:
     """(word, part-of-speech) pairs from the project's jieba tokenizer and dictionary (remembered: the composer and
     the learned scorer's features tag the same candidate sentences several times, and jieba's HMM is slow)."""

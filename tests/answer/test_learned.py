@@ -83,3 +83,11 @@ def test_the_shipped_scorer_loads_and_knows_every_feature_it_uses():
     scorer = SentenceScorer.load(ComposerConfig().learned_scorer)  # a bare name: the file in qa/data/
     assert scorer.trees and set(scorer.names) <= set(FEATURES)
     assert all(max(t.feature) < len(scorer.names) for t in scorer.trees)
+
+
+def test_a_missing_scorer_file_leaves_the_hand_set_order(tmp_path, caplog):
+    q = analyze_question("鸡西市工会联合会主席是谁？")
+    ev = gather(q, [Hit(P, 0.03, 1, 1)])
+    cfg = replace(ComposerConfig(), learned_scorer=str(tmp_path / "gone.json"))
+    assert "郭会民" in compose(q, ev, cfg).text
+    assert "learned scorer not used" in caplog.text

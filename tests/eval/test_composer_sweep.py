@@ -30,7 +30,7 @@ def test_a_config_is_read_as_typed_composer_fields():
 def test_each_question_gets_the_scorer_of_its_cross_validation_fold(tmp_path):
     (tmp_path / "folds.json").write_text(json.dumps({"q1": 0, "q2": 3}), encoding="utf-8")
     cfg = ComposerConfig()
-    assert sweep.fold_config(cfg, tmp_path, "q2").learned_scorer == str(tmp_path / "fold3.json")
+    assert sweep.fold_config(cfg, tmp_path, "q2").learned_scorer == str(tmp_path.resolve() / "fold3.json")
     assert sweep.fold_config(cfg, tmp_path, "q9") == cfg  # not in any fold: the config's own scorer
     assert sweep.fold_config(cfg, None, "q1") == cfg
     hand = replace(cfg, learned_scorer="")
