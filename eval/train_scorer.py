@@ -40,6 +40,7 @@ from qa.answer.learned import (  # noqa: E402
     SCORER_PATH,
     SentenceScorer,
     Tree,
+    blended,
     feature_matrix,
     pool_features,
 )
@@ -142,7 +143,7 @@ def hand(q: dict) -> np.ndarray:
 
 def blend(scorer: SentenceScorer) -> Callable[[dict], np.ndarray]:
     """The composer's ranking: hand-set score + learned_weight × the trees' log-odds."""
-    return lambda q: hand(q) + CONFIG.learned_weight * np.array([scorer.margin(r["f"]) for r in q["rows"]])
+    return lambda q: np.array([blended(r["f"]["hand_score"], scorer.margin(r["f"]), CONFIG) for r in q["rows"]])
 
 
 def folds(questions: list[dict], k: int = FOLDS) -> list[int]:

@@ -24,7 +24,7 @@ from qa.answer.evidence import Evidence
 from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic_match
 from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
-from qa.answer.learned import SentenceScorer, pool_features, sigmoid
+from qa.answer.learned import SentenceScorer, blended, pool_features, sigmoid
 from qa.answer.render import not_found, render
 from qa.answer.scoring import (
     Candidate,
@@ -213,7 +213,7 @@ def _learned(q: Question, pool: Pool, ev: Evidence, cosines: list[float] | None,
     rows = pool_features(q, pool, ev, cosines, candidates)
     margins = [scorer.margin(f) for f in rows]
     ranked = sorted(zip(candidates, margins, strict=True),
-                    key=lambda cm: (-(cm[0].score + cfg.learned_weight * cm[1]), cm[0].rank, cm[0].start))
+                    key=lambda cm: (-blended(cm[0].score, cm[1], cfg), cm[0].rank, cm[0].start))
     return [replace(c, probability=sigmoid(m)) for c, m in ranked]
 
 

@@ -61,6 +61,12 @@ BASE: tuple[str, ...] = (
 FEATURES: tuple[str, ...] = (*BASE, *(f"rel_{n}" for n in RELATIVE), *(f"order_{n}" for n in RELATIVE))
 
 
+def blended(score: float, margin: float, cfg: ComposerConfig) -> float:
+    """The composer's ranking key for a re-ranked candidate: its hand-set score + `learned_weight` × the trees'
+    log-odds (the trainer reports with the same key)."""
+    return score + cfg.learned_weight * margin
+
+
 def sigmoid(margin: float) -> float:
     """The chance a log-odds `margin` stands for."""
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
