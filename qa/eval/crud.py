@@ -4,22 +4,25 @@ A line is `{id, question, history?, answerable?, groups: [[alternative, …], �
 correct when every group has one alternative in it; a retrieved paragraph is relevant when it belongs to one of the
 `doc_ids` (a paragraph id is `<article-id>#p<n>`, and an archive's JSONL row `id` is its article id), so the
 archive must be indexed first (`qa index --corpus ARCHIVE --index DIR`). Each item also carries the form the product
-detects in the question, so results break down by `type` (crud1doc/2doc/3doc) and by asked form (number, date, …).
+detects in the question, so results break down by `type` (crud1doc/2doc/3doc) and by asked form (number, date, …),
+and the wrong answers by where they went wrong (`failure_kind`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from qa.eval.runner import EvalItem, EvalResult, answer_groups, read_items
+from qa.eval.runner import EvalItem, EvalResult, QuestionRecord, answer_groups, read_items
 
 log = logging.getLogger(__name__)
 
 FIELDS = ("id", "question", "groups", "doc_ids", "type")
+FAILURES = ("refused", "right item, wrong sentence", "wrong item, right one in top 10", "right item not in top 10")
 
 
 def load_crud(path: Path) -> list[EvalItem]:
@@ -47,9 +50,22 @@ def unindexed(items: Sequence[EvalItem], article_ids: Iterable[str]) -> list[str
     return [i.id for i in items if i.answerable and not indexed.intersection(i.doc_ids)]
 
 
+def failure_kind(record: QuestionRecord) -> str:
+    """Where a wrong answer to an answerable question went wrong (one of FAILURES), "" for a right one or an
+    unanswerable question: refused; cited an item of its `doc_ids` but quoted a sentence without the answer; cited
+    another item while one of them was among the top 10 hits; or none of them was retrieved."""
+    if record.correct or not record.answerable:
+        return ""
+    if not record.found:
+        return FAILURES[0]
+    if record.scores.get("citation_recall"):
+        return FAILURES[1]
+    return FAILURES[2] if record.scores.get("hit@10") else FAILURES[3]
+
+
 def format_crud(result: EvalResult, title: str) -> str:
     """Markdown: per system hit@1/@5, MRR@10, accuracy, refusal rate and mean ms/question; then accuracy per type
-    and per asked form, one column per system."""
+    and per asked form, and the wrong answers by `failure_kind`, one column per system."""
     systems = list(result.systems)
     lines = [title, "", "| system | hit@1 | hit@5 | MRR@10 | accuracy | refusal rate | ms/question |",
              "|---|---|---|---|---|---|---|"]
@@ -69,6 +85,13 @@ def format_crud(result: EvalResult, title: str) -> str:
             n = breakdown[systems[0]].get(v, {}).get("n")
             cells = [_num(breakdown[name].get(v, {}).get("overall_accuracy")) for name in systems]
             lines.append(f"| {v} | {_num(n, 0)} | {' | '.join(cells)} |")
+    kinds = {name: Counter(failure_kind(r) for r in result.records[name]) for name in systems}
+    lines += ["", "Wrong answers to answerable questions, by where they went wrong (share of all questions):", "",
+              f"| went wrong | {' | '.join(systems)} |", "|---|" + "---|" * len(systems)]
+    for kind in FAILURES:
+        cells = [f"{kinds[name][kind]} ({_num(kinds[name][kind] / max(1, len(result.records[name])))})"
+                 for name in systems]
+        lines.append(f"| {kind} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

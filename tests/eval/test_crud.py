@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import QAError
-from qa.eval.crud import format_crud, load_crud, unindexed
+from qa.eval.crud import failure_kind, format_crud, load_crud, unindexed
 from qa.eval.metrics import answer_correct, article_of, in_docs
 from qa.eval.runner import EvalItem, build_result, score_answer
 from qa.schema import Answer, Citation, Hit, Paragraph
@@ -63,6 +63,25 @@ def test_hit_at_k_and_citations_by_document_id():
     assert refused.form == "list" and not refused.correct
 
 
+def test_wrong_answers_are_told_apart_by_where_they_went_wrong():
+    wrong = para("crud-000004#p1", "暴雪游戏于2023年1月24日在中国大陆终止运营。")
+    other = para("crud-000003#p2", "多地启动防汛应急响应。")  # a gold item's paragraph without the answer
+    right = para("crud-000002#p1", "两次台风主要影响黄淮、华北及东北等地区。")
+
+    def kind(cited: Paragraph, hits: tuple[Paragraph, ...], found: bool = True) -> str:
+        answer = Answer("q", cited.text + "[1]", found, (Citation(1, cited, 0, 5),) if found else (),
+                        tuple(Hit(p, 1.0) for p in hits))
+        return failure_kind(score_answer(item(), answer, 10.0))
+
+    assert kind(right, (right,)) == ""  # right
+    assert kind(other, (other, wrong)) == "right item, wrong sentence"
+    assert kind(wrong, (wrong, right)) == "wrong item, right one in top 10"
+    assert kind(wrong, (wrong,)) == "right item not in top 10"
+    assert kind(right, (right,), found=False) == "refused"
+    unanswerable = score_answer(item(answerable=False, answers=()), Answer("q", wrong.text, True), 10.0)
+    assert failure_kind(unanswerable) == ""  # (answered where it should refuse: counted by refusal accuracy)
+
+
 def test_load_crud_reads_groups_doc_ids_and_the_detected_form():
     items = load_crud(FIXTURE / "questions.jsonl")
     assert [i.id for i in items] == ["c1", "c2", "c3", "c4"]
@@ -94,6 +113,7 @@ def test_format_crud_tables_by_type_and_form():
     assert "| a | 0.000 | 0.000 | 0.000 | 0.500 | 0.500 | 30 |" in text  # no hits; one right, one refused
     assert "| crud2doc | 1 | 1.000 |" in text and "| crud1doc | 1 | 0.000 |" in text
     assert "Accuracy by asked form:" in text and "| list | 1 | 1.000 |" in text
+    assert "| refused | 1 (0.500) |" in text and "| right item not in top 10 | 0 (0.000) |" in text
 
 
 def test_qa_eval_crud_writes_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
