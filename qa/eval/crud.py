@@ -22,7 +22,8 @@ from qa.eval.runner import EvalItem, EvalResult, QuestionRecord, answer_groups, 
 log = logging.getLogger(__name__)
 
 FIELDS = ("id", "question", "groups", "doc_ids", "type")
-FAILURES = ("refused", "right item, wrong sentence", "wrong item, right one in top 10", "right item not in top 10")
+FAILURES = ("error", "refused", "right item, wrong sentence", "wrong item, right one in top 10",
+            "right item not in top 10")
 
 
 def load_crud(path: Path) -> list[EvalItem]:
@@ -52,15 +53,19 @@ def unindexed(items: Sequence[EvalItem], article_ids: Iterable[str]) -> list[str
 
 def failure_kind(record: QuestionRecord) -> str:
     """Where a wrong answer to an answerable question went wrong (one of FAILURES), "" for a right one or an
-    unanswerable question: refused; cited an item of its `doc_ids` but quoted a sentence without the answer; cited
-    another item while one of them was among the top 10 hits; or none of them was retrieved."""
+    unanswerable question: the system failed (an error, not a refusal); refused; cited an item of its `doc_ids` but
+    quoted a sentence without the whole answer; cited another item while one of them was among the top 10 hits; or
+    none of them was retrieved. Meant for items with `doc_ids` (an item is an article); for the own format an "item"
+    is the paragraph that holds the evidence."""
     if record.correct or not record.answerable:
         return ""
-    if not record.found:
+    if record.error:
         return FAILURES[0]
-    if record.scores.get("citation_recall"):
+    if not record.found:
         return FAILURES[1]
-    return FAILURES[2] if record.scores.get("hit@10") else FAILURES[3]
+    if record.scores.get("citation_recall"):
+        return FAILURES[2]
+    return FAILURES[3] if record.scores.get("hit@10") else FAILURES[4]
 
 
 def format_crud(result: EvalResult, title: str) -> str:

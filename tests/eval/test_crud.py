@@ -78,6 +78,8 @@ def test_wrong_answers_are_told_apart_by_where_they_went_wrong():
     assert kind(wrong, (wrong, right)) == "wrong item, right one in top 10"
     assert kind(wrong, (wrong,)) == "right item not in top 10"
     assert kind(right, (right,), found=False) == "refused"
+    failed = score_answer(item(), Answer("q", "出错了", False, (), ()), 10.0, error="RuntimeError: boom")
+    assert failure_kind(failed) == "error"  # a crash is not counted as a refusal
     unanswerable = score_answer(item(answerable=False, answers=()), Answer("q", wrong.text, True), 10.0)
     assert failure_kind(unanswerable) == ""  # (answered where it should refuse: counted by refusal accuracy)
 
