@@ -158,9 +158,9 @@ def folds(questions: list[dict], k: int = FOLDS) -> list[int]:
     for q in questions:
         for d in q["docs"][1:]:
             parent[root(d)] = root(q["docs"][0])
-    groups = sorted({root(q["docs"][0]) if q["docs"] else q["id"] for q in questions})
-    order = {g: i % k for i, g in enumerate(np.random.RandomState(0).permutation(groups))}
-    return [order[root(q["docs"][0]) if q["docs"] else q["id"]] for q in questions]
+    group = [root(q["docs"][0]) if q["docs"] else q["id"] for q in questions]
+    order = {g: i % k for i, g in enumerate(np.random.RandomState(0).permutation(sorted(set(group))))}
+    return [order[g] for g in group]
 
 
 def main(argv: list[str] | None = None) -> int:
