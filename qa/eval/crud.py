@@ -5,7 +5,9 @@ correct when every group has one alternative in it; a retrieved paragraph is rel
 `doc_ids` (a paragraph id is `<article-id>#p<n>`, and an archive's JSONL row `id` is its article id), so the
 archive must be indexed first (`qa index --corpus ARCHIVE --index DIR`). Each item also carries the form the product
 detects in the question, so results break down by `type` (crud1doc/2doc/3doc) and by asked form (number, date, …),
-and the wrong answers by where they went wrong (`failure_kind`).
+and the wrong answers by where they went wrong (`failure_kind`). A line may be `answerable: false` (its items withheld
+from the archive, `eval/crud_withhold.py`): such questions are scored by whether they were refused
+(`unanswerable_outcome`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
+from qa.eval.metrics import answer_correct
 from qa.eval.runner import EvalItem, EvalResult, QuestionRecord, answer_groups, read_items
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("id", "question", "groups", "doc_ids", "type")
 FAILURES = ("error", "refused", "right item, wrong sentence", "wrong item, right one in top 10",
             "right item not in top 10")
+UNANSWERABLE = ("error", "refused", "answered with the withheld answer", "answered wrongly")
 
 
 def load_crud(path: Path) -> list[EvalItem]:
@@ -70,7 +74,8 @@ def failure_kind(record: QuestionRecord) -> str:
 
 def format_crud(result: EvalResult, title: str) -> str:
     """Markdown: per system hit@1/@5, MRR@10, accuracy, refusal rate and mean ms/question; then accuracy per type
-    and per asked form, and the wrong answers by `failure_kind`, one column per system."""
+    and per asked form, the wrong answers by `failure_kind`, and (when the set has any) what each system did with the
+    unanswerable questions (`unanswerable_outcome`), one column per system."""
     systems = list(result.systems)
     lines = [title, "", "| system | hit@1 | hit@5 | MRR@10 | accuracy | refusal rate | ms/question |",
              "|---|---|---|---|---|---|---|"]
@@ -97,7 +102,28 @@ def format_crud(result: EvalResult, title: str) -> str:
         cells = [f"{kinds[name][kind]} ({_num(kinds[name][kind] / max(1, len(result.records[name])))})"
                  for name in systems]
         lines.append(f"| {kind} | {' | '.join(cells)} |")
+    unanswerable = {name: [r for r in result.records[name] if not r.answerable] for name in systems}
+    if any(unanswerable.values()):
+        lines += ["", "Unanswerable questions (the archive lacks their items: `eval/crud_withhold.py`), by what the "
+                  "system did:", "", f"| did | {' | '.join(systems)} |", "|---|" + "---|" * len(systems)]
+        for did in UNANSWERABLE:
+            cells = []
+            for name in systems:
+                n = sum(unanswerable_outcome(r) == did for r in unanswerable[name])
+                cells.append(f"{n} ({_num(n / max(1, len(unanswerable[name])))})")
+            lines.append(f"| {did} | {' | '.join(cells)} |")
     return "\n".join(lines)
+
+
+def unanswerable_outcome(record: QuestionRecord) -> str:
+    """What a system did with an unanswerable question (one of UNANSWERABLE): refused (right); answered with the
+    withheld answer all the same (another item says it in other words); or answered wrongly — the cited non-answer
+    that costs the most trust. A crash counts as an error, not a refusal."""
+    if record.error:
+        return UNANSWERABLE[0]
+    if not record.found:
+        return UNANSWERABLE[1]
+    return UNANSWERABLE[2] if record.expected and answer_correct(record.answer, record.expected) else UNANSWERABLE[3]
 
 
 def _num(value: float | None, digits: int = 3) -> str:

@@ -118,6 +118,26 @@ def test_format_crud_tables_by_type_and_form():
     assert "| refused | 1 (0.500) |" in text and "| right item not in top 10 | 0 (0.000) |" in text
 
 
+def test_format_crud_counts_what_was_done_with_unanswerable_questions():
+    withheld = item(answerable=False)  # its items were withheld from the archive
+    said = para("crud-000009#p1", "另一篇报道说，台风主要影响黄淮、华北及东北等地区。")
+    wrong = para("crud-000004#p1", "台风主要影响华东和华南沿海地区。")
+
+    def answered(p: Paragraph) -> Answer:
+        return Answer("q", p.text + "[1]", True, (Citation(1, p, 0, 5),), (Hit(p, 1.0),))
+
+    records = {"a": (score_answer(withheld, Answer("q", "没有找到", False), 10.0),
+                     score_answer(withheld, answered(said), 10.0), score_answer(withheld, answered(wrong), 10.0),
+                     score_answer(withheld, Answer("q", "出错了", False), 10.0, error="RuntimeError: boom"),
+                     score_answer(item(), answered(wrong), 10.0))}
+    text = format_crud(build_result(records, 2), "title")
+    assert "Unanswerable questions" in text
+    for did, n in (("refused", 1), ("answered with the withheld answer", 1), ("answered wrongly", 1), ("error", 1)):
+        assert f"| {did} | {n} (0.250) |" in text
+    only_answerable = format_crud(build_result({"a": records["a"][-1:]}, 2), "title")
+    assert "Unanswerable questions" not in only_answerable
+
+
 def test_qa_eval_crud_writes_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     from qa.cli import main
 
