@@ -148,6 +148,13 @@ def blend(scorer: SentenceScorer) -> Callable[[dict], np.ndarray]:
 
 def folds(questions: list[dict], k: int = FOLDS) -> list[int]:
     """Each question's fold; questions sharing a source article (`docs`) share a fold."""
+    group = groups(questions)
+    order = {g: i % k for i, g in enumerate(np.random.RandomState(0).permutation(sorted(set(group))))}
+    return [order[g] for g in group]
+
+
+def groups(questions: list[dict]) -> list[str]:
+    """Each question's group: questions linked by shared source articles (`docs`) have one, else its own id."""
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -158,20 +165,24 @@ def folds(questions: list[dict], k: int = FOLDS) -> list[int]:
     for q in questions:
         for d in q["docs"][1:]:
             parent[root(d)] = root(q["docs"][0])
-    group = [root(q["docs"][0]) if q["docs"] else q["id"] for q in questions]
-    order = {g: i % k for i, g in enumerate(np.random.RandomState(0).permutation(sorted(set(group))))}
-    return [order[g] for g in group]
+    return [root(q["docs"][0]) if q["docs"] else q["id"] for q in questions]
 
 
 def set_folds(sets: dict[str, list[dict]]) -> dict[str, list[int]]:
-    """Each set's folds (`folds`); a question whose source article a question of an earlier set has (a CRUD question
-    asked again of an archive that withholds its article, eval/crud_withhold.py) takes that question's fold, so no
-    fold's trees have seen its twin."""
+    """Each set's folds (`folds`), except that a group of questions (`groups`) one of whose source articles a question
+    of an earlier set has (a CRUD question asked again of an archive that withholds its article,
+    eval/crud_withhold.py) takes that earlier question's fold — the first set given wins — so no fold's trees have
+    seen its twin. A set that shares no article with an earlier one keeps the folds it has alone."""
     out: dict[str, list[int]] = {}
     seen: dict[str, int] = {}
     for name, questions in sets.items():
-        out[name] = [next((seen[d] for d in q["docs"] if d in seen), f) for q, f in zip(questions, folds(questions),
-                                                                                      strict=True)]
+        own, group = folds(questions), groups(questions)
+        inherited: dict[str, int] = {}
+        for q, g in zip(questions, group, strict=True):
+            for d in q["docs"]:
+                if d in seen:
+                    inherited.setdefault(g, seen[d])
+        out[name] = [inherited.get(g, f) for g, f in zip(group, own, strict=True)]
         for q, f in zip(questions, out[name], strict=True):
             for d in q["docs"]:
                 seen.setdefault(d, f)

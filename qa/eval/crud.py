@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("id", "question", "groups", "doc_ids", "type")
 FAILURES = ("error", "refused", "right item, wrong sentence", "wrong item, right one in top 10",
             "right item not in top 10")
-UNANSWERABLE = ("error", "refused", "answered with the withheld answer", "answered wrongly")
+UNANSWERABLE = ("error", "refused", "answer contains the withheld answer", "answered wrongly")
 
 
 def load_crud(path: Path) -> list[EvalItem]:
@@ -75,37 +75,47 @@ def failure_kind(record: QuestionRecord) -> str:
 def format_crud(result: EvalResult, title: str) -> str:
     """Markdown: per system hit@1/@5, MRR@10, accuracy, refusal rate and mean ms/question; then accuracy per type
     and per asked form, the wrong answers by `failure_kind`, and (when the set has any) what each system did with the
-    unanswerable questions (`unanswerable_outcome`), one column per system."""
+    unanswerable questions (`unanswerable_outcome`), one column per system. Accuracy, refusal rate and the wrong
+    answers' shares are over the answerable questions; per type and form, an unanswerable question counts as right
+    when refused."""
     systems = list(result.systems)
+    answerable = {name: [r for r in result.records[name] if r.answerable] for name in systems}
+    unanswerable = {name: [r for r in result.records[name] if not r.answerable] for name in systems}
+    mixed = any(unanswerable.values())
     lines = [title, "", "| system | hit@1 | hit@5 | MRR@10 | accuracy | refusal rate | ms/question |",
              "|---|---|---|---|---|---|---|"]
     for name in systems:
         s, records = result.summary[name], result.records[name]
-        refused = fmean(not r.found for r in records) if records else None
+        refused = fmean(not r.found for r in answerable[name]) if answerable[name] else None
         ms = fmean(r.latency_ms for r in records) if records else None
         cells = [_num(s.get(m)) for m in ("hit@1", "hit@5", "mrr@10", "accuracy")]
         lines.append(f"| {name} | {' | '.join(cells)} | {_num(refused)} | {_num(ms, 0)} |")
+    if mixed:
+        n = len(answerable[systems[0]])
+        lines += ["", f"(hit@k, MRR, accuracy and refusal rate over the {n} answerable questions; the "
+                  f"{len(unanswerable[systems[0]])} unanswerable ones are in the last table)"]
     for label, breakdown in (("type", result.by_type), ("asked form", result.by_form)):
         if not breakdown:
             continue
         values = sorted({v for per in breakdown.values() for v in per})
-        lines += ["", f"Accuracy by {label}:", "", f"| {label} | n | {' | '.join(systems)} |",
+        note = " (answerable questions answered right, unanswerable ones refused)" if mixed else ""
+        lines += ["", f"Accuracy by {label}{note}:", "", f"| {label} | n | {' | '.join(systems)} |",
                   "|---|---|" + "---|" * len(systems)]
         for v in values:
             n = breakdown[systems[0]].get(v, {}).get("n")
             cells = [_num(breakdown[name].get(v, {}).get("overall_accuracy")) for name in systems]
             lines.append(f"| {v} | {_num(n, 0)} | {' | '.join(cells)} |")
-    kinds = {name: Counter(failure_kind(r) for r in result.records[name]) for name in systems}
-    lines += ["", "Wrong answers to answerable questions, by where they went wrong (share of all questions):", "",
-              f"| went wrong | {' | '.join(systems)} |", "|---|" + "---|" * len(systems)]
+    kinds = {name: Counter(failure_kind(r) for r in answerable[name]) for name in systems}
+    lines += ["", "Wrong answers to answerable questions, by where they went wrong (share of the answerable "
+              "questions):", "", f"| went wrong | {' | '.join(systems)} |", "|---|" + "---|" * len(systems)]
     for kind in FAILURES:
-        cells = [f"{kinds[name][kind]} ({_num(kinds[name][kind] / max(1, len(result.records[name])))})"
+        cells = [f"{kinds[name][kind]} ({_num(kinds[name][kind] / max(1, len(answerable[name])))})"
                  for name in systems]
         lines.append(f"| {kind} | {' | '.join(cells)} |")
-    unanswerable = {name: [r for r in result.records[name] if not r.answerable] for name in systems}
-    if any(unanswerable.values()):
-        lines += ["", "Unanswerable questions (the archive lacks their items: `eval/crud_withhold.py`), by what the "
-                  "system did:", "", f"| did | {' | '.join(systems)} |", "|---|" + "---|" * len(systems)]
+    if mixed:
+        lines += ["", f"Unanswerable questions ({len(unanswerable[systems[0]])}; the archive lacks their items: "
+                  "`eval/crud_withhold.py`), by what the system did:", "", f"| did | {' | '.join(systems)} |",
+                  "|---|" + "---|" * len(systems)]
         for did in UNANSWERABLE:
             cells = []
             for name in systems:
@@ -116,9 +126,10 @@ def format_crud(result: EvalResult, title: str) -> str:
 
 
 def unanswerable_outcome(record: QuestionRecord) -> str:
-    """What a system did with an unanswerable question (one of UNANSWERABLE): refused (right); answered with the
-    withheld answer all the same (another item says it in other words); or answered wrongly — the cited non-answer
-    that costs the most trust. A crash counts as an error, not a refusal."""
+    """What a system did with an unanswerable question (one of UNANSWERABLE): refused (right); answered with a text
+    that contains the withheld answer all the same (another item says it in other words — or the string occurs there
+    by chance, as a short number may); or answered wrongly — the cited non-answer that costs the most trust. A crash
+    counts as an error, not a refusal."""
     if record.error:
         return UNANSWERABLE[0]
     if not record.found:

@@ -7,6 +7,7 @@ import gzip
 import importlib.util
 import json
 
+import pytest
 from conftest import REPO
 
 
@@ -52,12 +53,19 @@ def test_withheld_questions_are_unanswerable_and_their_items_gone():
         elif q["id"] in by_id:
             assert all(gone) and by_id[q["id"]]["answerable"] is False
     assert drawn  # the draw withheld something
-    assert sum(counts[k] for k in counts if k != "items removed") == len(QUESTIONS)
+    assert counts["questions drawn"] == 1
+    assert sum(counts[k] for k in counts if k not in ("items removed", "questions drawn")) == len(QUESTIONS)
 
 
 def test_a_question_whose_answer_a_remaining_rerun_gives_is_dropped_not_withheld():
     assert withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["16.18万元"]],
                                         [withhold_mod.match_key(ITEMS[2]["text"])])
+    # a rerun that words the question's facts otherwise still answers it
+    reworded = withhold_mod.match_key("据报道，哈尔斯本期户均持有的股票市值达16.18万元。")
+    assert withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["16.18万元"]], [reworded])
+    # … but only near the answer: the question's words far from it are another story of the same item
+    far = withhold_mod.match_key("哈尔斯户均持股市值公布。" + "另" * 200 + "某市财政拨款16.18万元。")
+    assert not withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["16.18万元"]], [far])
     # the answer string alone, in an unrelated item, does not count as the story
     assert not withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["万元"]],
                                             [withhold_mod.match_key("某市财政拨款300万元。")])
@@ -70,20 +78,24 @@ def test_a_question_whose_answer_a_remaining_rerun_gives_is_dropped_not_withheld
     assert checked
 
 
-def test_the_script_writes_the_archive_under_its_own_name_and_the_questions(tmp_path):
-    corpus = tmp_path / "news.jsonl.gz"
-    with gzip.open(corpus, "wt", encoding="utf-8") as f:
+@pytest.mark.parametrize("name", ["news.jsonl.gz", "news.jsonl"])
+def test_the_script_writes_the_archive_under_its_own_name_and_the_questions(tmp_path, name):
+    corpus = tmp_path / name
+    with (gzip.open if name.endswith(".gz") else open)(corpus, "wt", encoding="utf-8") as f:
         f.writelines(json.dumps(it, ensure_ascii=False) + "\n" for it in ITEMS)
     questions = tmp_path / "q.jsonl"
     questions.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in QUESTIONS), encoding="utf-8")
     out = tmp_path / "out"
-    assert withhold_mod.main(["--corpus", str(corpus), "--questions", str(questions), "--out", str(out),
-                              "--share", "0.5"]) == 0
-    with gzip.open(out / "news" / "news.jsonl.gz", "rt", encoding="utf-8") as f:
+    args = ["--corpus", str(corpus), "--questions", str(questions), "--out", str(out)]
+    with pytest.raises(SystemExit):
+        withhold_mod.main([*args, "--share", "1.5"])
+    assert withhold_mod.main([*args, "--share", "0.5"]) == 0
+    with (gzip.open if name.endswith(".gz") else open)(out / "news" / name, "rt", encoding="utf-8") as f:
         kept = {json.loads(line)["id"] for line in f}
     written = [json.loads(line) for line in (out / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    negatives = [json.loads(line) for line in (out / "unanswerable.jsonl").read_text(encoding="utf-8").splitlines()]
     assert kept < {it["id"] for it in ITEMS}
-    assert any(q.get("answerable") is False for q in written)
+    assert negatives and negatives == [q for q in written if q.get("answerable") is False]
     for q in written:  # an unanswerable question lost all its items; an answerable one kept them all
         assert (set(q["doc_ids"]) <= kept) is q.get("answerable", True)
 
@@ -98,3 +110,10 @@ def test_folds_keep_questions_that_share_an_article_together_across_sets():
     fold = dict(zip([q["id"] for q in crud], got["crud"], strict=True))
     assert [fold[q["id"]] for q in withheld] == got["withheld"]
     assert len(set(got["crud"])) == train_scorer.FOLDS
+    # within a later set, questions that share an article stay together, even when only one of them has an article
+    # an earlier set has
+    later = [{"id": "x0", "docs": ["d1", "new1"]}, {"id": "x1", "docs": ["new1"]}, {"id": "x2", "docs": ["new2"]}]
+    for seed_set in ({"crud": crud, "later": later}, {"crud": crud, "later": later[::-1]}):
+        got = train_scorer.set_folds(seed_set)
+        fold = dict(zip([q["id"] for q in seed_set["later"]], got["later"], strict=True))
+        assert fold["x0"] == fold["x1"] == got["crud"][0]  # q0 has d1
