@@ -171,8 +171,10 @@ def groups(questions: list[dict]) -> list[str]:
 def set_folds(sets: dict[str, list[dict]]) -> dict[str, list[int]]:
     """Each set's folds (`folds`), except that a group of questions (`groups`) one of whose source articles a question
     of an earlier set has (a CRUD question asked again of an archive that withholds its article,
-    eval/crud_withhold.py) takes that earlier question's fold — the first set given wins — so no fold's trees have
-    seen its twin. A set that shares no article with an earlier one keeps the folds it has alone."""
+    eval/crud_withhold.py) takes that earlier question's fold, so no fold's trees have seen its twin. Should a group's
+    articles lie in two folds of earlier sets, the first one found wins and its twin in the other fold is seen (not so
+    for crud_withhold's questions: each keeps all of one CRUD question's articles). A set that shares no article with
+    an earlier one keeps the folds it has alone."""
     out: dict[str, list[int]] = {}
     seen: dict[str, int] = {}
     for name, questions in sets.items():

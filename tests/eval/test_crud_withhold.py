@@ -63,9 +63,18 @@ def test_a_question_whose_answer_a_remaining_rerun_gives_is_dropped_not_withheld
     # a rerun that words the question's facts otherwise still answers it
     reworded = withhold_mod.match_key("据报道，哈尔斯本期户均持有的股票市值达16.18万元。")
     assert withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["16.18万元"]], [reworded])
-    # … but only near the answer: the question's words far from it are another story of the same item
-    far = withhold_mod.match_key("哈尔斯户均持股市值公布。" + "另" * 200 + "某市财政拨款16.18万元。")
-    assert not withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["16.18万元"]], [far])
+    # … near the answer or, for half the question's words, anywhere in the item: a few of them far from the answer
+    # belong to another story of the same item
+    far = "哈尔斯公告持股。" + "另" * 200 + "某市财政拨款16.18万元。"
+    key = withhold_mod.match_key
+    assert not withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["16.18万元"]], [key(far)])
+    named_early = "哈尔斯户均持股市值公布。" + "另" * 200 + "为16.18万元。"
+    assert withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["16.18万元"]],
+                                        [withhold_mod.match_key(named_early)])
+    # a number is not found inside a longer one
+    assert not withhold_mod._still_answered("锂电池出口增长了多少？", [["3%"]],
+                                            [withhold_mod.match_key("锂电池出口增长13%。")])
+    assert withhold_mod._still_answered("锂电池出口增长了多少？", [["3%"]], [key("锂电池出口增长3%。")])
     # the answer string alone, in an unrelated item, does not count as the story
     assert not withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["万元"]],
                                             [withhold_mod.match_key("某市财政拨款300万元。")])
