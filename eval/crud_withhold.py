@@ -91,8 +91,8 @@ def _still_answered(question: str, groups: list[list[str]], texts: list[str]) ->
 
 def _answer_pattern(answer: str) -> re.Pattern[str]:
     """The answer as a pattern; one that starts or ends with a digit must not continue a longer number there."""
-    head = r"(?<![\d.])" if answer[0].isdigit() else ""
-    tail = r"(?![\d.])" if answer[-1].isdigit() else ""
+    head = r"(?<!\d)(?<!\d\.)" if answer[0].isdigit() else ""  # not 13% for 3%, nor 2.35 for 35
+    tail = r"(?!\.?\d)" if answer[-1].isdigit() else ""  # not 2.71 for 2.7; a full stop after it is fine
     return re.compile(head + re.escape(answer) + tail)
 
 

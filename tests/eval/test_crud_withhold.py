@@ -75,6 +75,8 @@ def test_a_question_whose_answer_a_remaining_rerun_gives_is_dropped_not_withheld
     assert not withhold_mod._still_answered("锂电池出口增长了多少？", [["3%"]],
                                             [withhold_mod.match_key("锂电池出口增长13%。")])
     assert withhold_mod._still_answered("锂电池出口增长了多少？", [["3%"]], [key("锂电池出口增长3%。")])
+    assert not withhold_mod._still_answered("锂电池出口增长了多少？", [["2.7"]], [key("锂电池出口增长2.71倍。")])
+    assert withhold_mod._still_answered("锂电池出口增长了多少？", [["2.7"]], [key("锂电池出口增长2.7。")])  # 。→ "."
     # the answer string alone, in an unrelated item, does not count as the story
     assert not withhold_mod._still_answered("哈尔斯的户均持股市值是多少？", [["万元"]],
                                             [withhold_mod.match_key("某市财政拨款300万元。")])
