@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -105,24 +105,27 @@ def format_crud(result: EvalResult, title: str) -> str:
             n = breakdown[systems[0]].get(v, {}).get("n")
             cells = [_num(breakdown[name].get(v, {}).get("overall_accuracy")) for name in systems]
             lines.append(f"| {v} | {_num(n, 0)} | {' | '.join(cells)} |")
-    kinds = {name: Counter(failure_kind(r) for r in answerable[name]) for name in systems}
     lines += ["", "Wrong answers to answerable questions, by where they went wrong (share of the answerable "
-              "questions):", "", f"| went wrong | {' | '.join(systems)} |", "|---|" + "---|" * len(systems)]
-    for kind in FAILURES:
-        cells = [f"{kinds[name][kind]} ({_num(kinds[name][kind] / max(1, len(answerable[name])))})"
-                 for name in systems]
-        lines.append(f"| {kind} | {' | '.join(cells)} |")
+              "questions):", ""]
+    lines += _counts("went wrong", FAILURES, answerable, failure_kind)
     if mixed:
         lines += ["", f"Unanswerable questions ({len(unanswerable[systems[0]])}; the archive lacks their items: "
-                  "`eval/crud_withhold.py`), by what the system did:", "", f"| did | {' | '.join(systems)} |",
-                  "|---|" + "---|" * len(systems)]
-        for did in UNANSWERABLE:
-            cells = []
-            for name in systems:
-                n = sum(unanswerable_outcome(r) == did for r in unanswerable[name])
-                cells.append(f"{n} ({_num(n / max(1, len(unanswerable[name])))})")
-            lines.append(f"| {did} | {' | '.join(cells)} |")
+                  "`eval/crud_withhold.py`), by what the system did:", ""]
+        lines += _counts("did", UNANSWERABLE, unanswerable, unanswerable_outcome)
     return "\n".join(lines)
+
+
+def _counts(label: str, kinds: Sequence[str], records: dict[str, list[QuestionRecord]],
+            kind_of: Callable[[QuestionRecord], str]) -> list[str]:
+    """A markdown table: per kind (a row) and system (a column), how many of its records `kind_of` puts there, and
+    their share of the system's records."""
+    counted = {name: Counter(map(kind_of, rs)) for name, rs in records.items()}
+    lines = [f"| {label} | {' | '.join(records)} |", "|---|" + "---|" * len(records)]
+    for kind in kinds:
+        cells = [f"{counted[name][kind]} ({_num(counted[name][kind] / max(1, len(rs)))})"
+                 for name, rs in records.items()]
+        lines.append(f"| {kind} | {' | '.join(cells)} |")
+    return lines
 
 
 def unanswerable_outcome(record: QuestionRecord) -> str:
