@@ -18,7 +18,9 @@ import argparse
 import gzip
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 
 def sample_questions(rows: list[dict], n: int, seed: int) -> list[dict]:
@@ -38,14 +40,21 @@ def slice_items(news: list[dict], needed: set[str], total: int, seed: int) -> li
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
+    """The rows of a JSONL file, gzipped when its name ends in .gz; blank lines skipped."""
+    with _opener(path)(path, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
+    """`rows` as JSONL (gzipped when the name ends in .gz), its folder made if needed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    with _opener(path)(path, "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def _opener(path: Path) -> Callable[..., IO[str]]:
+    """gzip.open for a name ending in .gz, else open."""
+    return gzip.open if path.name.lower().endswith(".gz") else open
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ and `tokens.sqlite` embeds nothing and builds in seconds:
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import re
@@ -34,6 +33,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crud_slice import read_jsonl, write_jsonl  # noqa: E402
 
 from qa.eval.metrics import match_key  # noqa: E402
 
@@ -115,19 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"{args.out} exists; give a new folder")
     if not 0 < args.share <= 1:
         p.error("--share is a fraction of the questions, above 0 and at most 1")
-    opener = gzip.open if args.corpus.name.lower().endswith(".gz") else open
-    with opener(args.corpus, "rt", encoding="utf-8") as f:
-        items = [json.loads(line) for line in f if line.strip()]
-    questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
-    remaining, out, counts = withhold(items, questions, args.share, args.seed)
-    news = args.out / "news"
-    news.mkdir(parents=True)
+    remaining, out, counts = withhold(read_jsonl(args.corpus), read_jsonl(args.questions), args.share, args.seed)
     # the archive's own file name: an item without a title takes it as title, and so as its chunks' context
-    with opener(news / args.corpus.name, "wt", encoding="utf-8") as f:
-        f.writelines(json.dumps(it, ensure_ascii=False) + "\n" for it in remaining)
-    unanswerable = [q for q in out if q.get("answerable") is False]
-    for name, rows in (("questions.jsonl", out), ("unanswerable.jsonl", unanswerable)):
-        (args.out / name).write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in rows), encoding="utf-8")
+    write_jsonl(args.out / "news" / args.corpus.name, remaining)
+    write_jsonl(args.out / "questions.jsonl", out)
+    write_jsonl(args.out / "unanswerable.jsonl", [q for q in out if q.get("answerable") is False])
     print(json.dumps(counts, ensure_ascii=False))
     return 0
 
