@@ -3,8 +3,11 @@ same settings over each search backend (faiss; Milvus Lite in a file under tmp_p
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,6 +22,16 @@ REPO = Path(__file__).resolve().parents[1]
 needs_milvus = pytest.mark.skipif(not milvus_installed(),
                                   reason='pymilvus is not installed: pip install -c constraints.txt -e ".[milvus]"')
 BACKENDS = [pytest.param("faiss"), pytest.param("milvus", marks=needs_milvus)]
+
+
+def eval_script(name: str) -> types.ModuleType:
+    """eval/<name>.py as a module, registered under its name (dataclasses look their module up while created)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "eval" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 ARTICLES = {
     "shapingba.jsonl": [

@@ -3,13 +3,9 @@ recorded, not raised."""
 
 from __future__ import annotations
 
-import importlib.util
+from conftest import eval_script
 
-from conftest import REPO
-
-spec = importlib.util.spec_from_file_location("bench_scale", REPO / "eval" / "bench_scale.py")
-bench_scale = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench_scale)
+bench_scale = eval_script("bench_scale")
 
 ERR = """embedding: 100%|##########| 1200/1200 [01:00<00:00, 20.00chunk/s]
 \tMaximum resident set size (kbytes): 2048000

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from conftest import REPO
+from conftest import eval_script
 
-spec = importlib.util.spec_from_file_location("compare_answers", REPO / "eval" / "compare_answers.py")
-compare_answers = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(compare_answers)
+compare_answers = eval_script("compare_answers")
 
 
 def write(path, rows):

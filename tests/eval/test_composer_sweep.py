@@ -3,20 +3,17 @@ config is `QA.ask`, follow-ups included (so the sweep's numbers are `qa eval`'s)
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import replace
 
 import pytest
-from conftest import REPO, write_cmrc
+from conftest import eval_script, write_cmrc
 
 from qa.answer.compose import compose
 from qa.answer.config import ComposerConfig
 from qa.api import QA
 
-spec = importlib.util.spec_from_file_location("composer_sweep", REPO / "eval" / "composer_sweep.py")
-sweep = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sweep)
+sweep = eval_script("composer_sweep")
 
 
 def test_a_config_is_read_as_typed_composer_fields():

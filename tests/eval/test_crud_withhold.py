@@ -4,22 +4,13 @@ eval/train_scorer.py that keep a withheld question with its answerable twin."""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 
 import pytest
-from conftest import REPO
+from conftest import eval_script
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "eval" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-withhold_mod = _load("crud_withhold")
-train_scorer = _load("train_scorer")
+withhold_mod = eval_script("crud_withhold")
+train_scorer = eval_script("train_scorer")
 
 ITEMS = [
     {"id": "a", "title": "", "text": "哈尔斯的股东户数增加了1054户，户均持股市值为16.18万元。"},

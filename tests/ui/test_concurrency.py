@@ -8,7 +8,6 @@ The UI tests drive the app through eval/loadtest.py (a small run of it); the thr
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import shutil
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, eval_script
 
 from qa.api import QA
 from qa.index.embed import SentenceTransformerEmbedder
@@ -43,12 +42,7 @@ def loadtest() -> types.ModuleType:
     """eval/loadtest.py as a module (it needs gradio and gradio_client)."""
     pytest.importorskip("gradio")
     pytest.importorskip("gradio_client")
-    spec = importlib.util.spec_from_file_location("loadtest", ROOT / "eval" / "loadtest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["loadtest"] = module  # its dataclasses look their module up while being created
-    spec.loader.exec_module(module)
-    return module
+    return eval_script("loadtest")
 
 
 @pytest.fixture
