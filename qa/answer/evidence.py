@@ -80,7 +80,7 @@ def _context(p: Paragraph, hits: tuple[Hit, ...], store: Store | None, config: C
             other = store.paragraphs.get(f"{p.article_id}#p{k}")
             if other is not None:
                 earlier[k] = other.text
-    return normalize(" ".join([p.title, p.source, p.text, *(earlier[k] for k in sorted(earlier))]))
+    return normalize(" ".join([p.context_title, p.source, p.text, *(earlier[k] for k in sorted(earlier))]))
 
 
 def _cosine(store: Store, paragraph_id: str, xq: np.ndarray) -> float:

@@ -275,7 +275,7 @@ def _save(settings: Settings, backend: Backend, manifest: Manifest, articles: li
             rows = Rows(chunks, paragraphs, vectors, [_keyword_text(c) for c in chunks], settings.chunk_keyword,
                         tokens.tokens, keys, old)
             dense, keyword, record = KINDS[backend.kind].build(backend, tmp, rows, spec, settings.show_progress)
-            by_paragraph = KeywordIndex([f"{p.title} {p.text}" for p in paragraphs.values()],
+            by_paragraph = KeywordIndex([f"{p.context_title} {p.text}" for p in paragraphs.values()],
                                         settings.paragraph_keyword, tokenized=tokens.tokens)
         store = Store(replace(manifest, backend=record), articles, chunks, keys, vectors, dense, keyword,
                       paragraph_keyword=by_paragraph)

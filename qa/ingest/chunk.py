@@ -44,7 +44,7 @@ def chunk_paragraph(paragraph: Paragraph, max_chars: int) -> list[Chunk]:
     """The chunks of one paragraph, ids `<paragraph-id>/c<k>` (1-based)."""
     pieces = [paragraph.text] if len(paragraph.text) <= max_chars else pack_sentences(
         split_sentences(paragraph.text), max_chars)
-    return [Chunk(id=f"{paragraph.id}/c{k}", paragraph_id=paragraph.id, text=piece, context=paragraph.title)
+    return [Chunk(id=f"{paragraph.id}/c{k}", paragraph_id=paragraph.id, text=piece, context=paragraph.context_title)
             for k, piece in enumerate(pieces, start=1)]
 
 

@@ -2,10 +2,10 @@
 
 Formats: `.txt`/`.md` pages (cut into articles by `qa.ingest.clean.split_page`), `.html`/`.htm` (text by trafilatura,
 else by lxml block elements without script/style, then `split_page`), `.jsonl` (one article per line: `id`, `title`,
-`text`, optional `date`, `source`, `url`; `.jsonl.gz` the same packed with gzip), `.docx` (python-docx) and text
-`.pdf` (pypdf); any other visible file is reported as skipped, never ignored silently. `metadata.json` maps a
-file's path (relative to the corpus dir) to its `source`, `date` and `title`; files not listed get source "" and
-the date printed in a masthead, if any.
+`text`, optional `date`, `source`, `url`; `.jsonl.gz` the same packed with gzip; a row without a title is named
+by its lead sentence), `.docx` (python-docx) and text `.pdf` (pypdf); any other visible file is reported as skipped,
+never ignored silently. `metadata.json` maps a file's path (relative to the corpus dir) to its `source`, `date` and
+`title`; files not listed get source "" and the date printed in a masthead, if any.
 
 Encodings: a BOM (UTF-8, UTF-16, UTF-32) wins; else valid UTF-8; else charset-normalizer's best guess (GB18030,
 GBK, Big5, BOM-less UTF-16 …). Bytes whose NULs sit at every other offset are BOM-less UTF-16 and skip the UTF-8
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import CorpusError
+from qa.ingest.chunk import split_sentences
 from qa.ingest.clean import RawArticle, split_page, split_paragraphs
 from qa.schema import Article, Paragraph
 
@@ -55,6 +56,8 @@ MAX_ZIP_BYTES = 200 * 1024 * 1024  # a .docx unpacking to more than this is refu
 MAX_GZIP_BYTES = 1024 * 1024 * 1024  # a .jsonl.gz is refused once it unpacks to more (news JSONL packs ~3-5:1)
 MAX_ZIP_RATIO = 100  # Office XML packs ~5-20:1; a zip claiming far more is a decompression bomb
 BINARY_SHARE = 0.02  # text holds almost no control/private-use/U+FFFD characters; binary read as text ~10%
+LEAD_TITLE_CHARS = 40  # longest title taken from an untitled JSONL row's lead
+_AGENCY_DATELINE = re.compile(r"^(?:本报讯|[^，。,\s]{0,20}?\d{1,2}月\d{1,2}日电)\s*(?:[(（][^)）]{0,30}[)）])?\s*")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 _HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote", "figcaption")
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -303,20 +306,37 @@ def file_type(path: Path) -> str:
 
 
 def file_stem(file: str) -> str:
-    """A corpus file's name without its type (`news` for news.jsonl.gz, not news.jsonl): what names its articles
-    when they have no title, and prefixes their ids when they have none."""
+    """A corpus file's name without its type (`news` for news.jsonl.gz, not news.jsonl): what names its untitled
+    articles (not JSONL rows: `lead_title`), and prefixes their ids when they have none."""
     name = Path(file).name
     return name[: len(name) - len(file_type(Path(name)))]
 
 
+def lead_title(text: str, max_chars: int = LEAD_TITLE_CHARS) -> str:
+    """A title for an untitled JSONL row from its opening `text`: the first sentence without a news-agency dateline
+    (`中新网8月10日电 `, `人民网柏林7月28日电 （记者刘仲华）`, `本报讯（记者…）`) or its final stop; a longer one is
+    cut at its last clause break within `max_chars` (hard at `max_chars` when that break comes before half of it)
+    and ends with "…". "" for an empty text."""
+    text = text.strip()
+    body = _AGENCY_DATELINE.sub("", text, count=1) or text
+    sentences = split_sentences(body)
+    first = sentences[0].strip().rstrip("。！？!?.;；") if sentences else ""
+    if len(first) <= max_chars:
+        return first
+    cut = max(first.rfind(mark, 0, max_chars) for mark in "，；：,;:")
+    return (first[:cut] if cut >= max_chars // 2 else first[:max_chars]) + "…"
+
+
 def build_article(raw: RawArticle, article_id: str, file: str, info: dict, row: dict | None = None) -> Article:
-    """The schema Article of one RawArticle; row (JSONL) fields win over `info` (metadata.json) ones; an article
-    without any title is named after its file."""
+    """The schema Article of one RawArticle; row (JSONL) fields win over `info` (metadata.json) ones. An article
+    without any title is named after its file, a JSONL row by its lead (`lead_title`): that file names a collection."""
     row = row or {}
-    title = raw.title or str(info.get("title", "")) or file_stem(file)
+    given = raw.title or str(info.get("title", ""))
+    lead = "" if given or not row or not raw.paragraphs else lead_title(raw.paragraphs[0][0])
+    title = given or lead or file_stem(file)
     source = str(row.get("source") or info.get("source") or "")
     date = str(row.get("date") or info.get("date") or raw.date)
-    paragraphs = tuple(Paragraph(f"{article_id}#p{n}", article_id, n, text, title, kind, source, date, file)
+    paragraphs = tuple(Paragraph(f"{article_id}#p{n}", article_id, n, text, title, kind, source, date, file, bool(lead))
                        for n, (text, kind) in enumerate(raw.paragraphs, start=1))
     return Article(article_id, title, paragraphs, source, date, file, raw.section, raw.subtitle, raw.byline,
                    str(row.get("url") or info.get("url") or ""))

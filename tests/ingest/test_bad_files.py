@@ -345,7 +345,7 @@ def test_reader_crashes_of_any_kind_become_problems(tmp_path, monkeypatch):
 
 def test_gzip_packed_jsonl_reads_as_the_jsonl_it_packs(tmp_path):
     rows = [{"id": f"g{i}", "title": f"第{i}篇", "text": f"工会为职工办实事{i}件。"} for i in range(1, 4)]
-    del rows[2]["title"]  # named after its file: "news", in both
+    del rows[2]["title"]  # named by its lead, in both
     del rows[1]["id"]  # numbered after its file: "news-02", in both
     data = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode() + b"\n{bad\n"
     (tmp_path / "plain").mkdir()
@@ -355,7 +355,7 @@ def test_gzip_packed_jsonl_reads_as_the_jsonl_it_packs(tmp_path):
     plain, plain_problems = load_corpus_report(tmp_path / "plain")
     packed, packed_problems = load_corpus_report(tmp_path / "packed")
     assert [a.id for a in packed] == [a.id for a in plain] == ["g1", "news-02", "g3"]
-    assert [a.title for a in packed] == ["第1篇", "第2篇", "news"]
+    assert [a.title for a in packed] == ["第1篇", "第2篇", "工会为职工办实事3件"]
     assert [(a.title, [q.text for q in a.paragraphs]) for a in packed] == [
         (a.title, [q.text for q in a.paragraphs]) for a in plain]
     assert [(p.file, p.line) for p in packed_problems] == [("news.JSONL.gz", 4)]

@@ -13,7 +13,8 @@ from conftest import REPO
 
 from qa.errors import CorpusError
 from qa.ingest import load
-from qa.ingest.load import load_corpus, load_corpus_report, load_file
+from qa.ingest.chunk import chunk_paragraph
+from qa.ingest.load import lead_title, load_corpus, load_corpus_report, load_file
 
 CORPUS = REPO / "corpus"
 ARTICLES_PER_FILE = {
@@ -121,6 +122,30 @@ def test_jsonl_rows_keep_their_ids_and_are_repaired(tmp_path):
     assert [p.text for p in spb.paragraphs] == [
         "近年来,沙坪坝区总工会建成工会驿站174个。优选24个驿站升级改造,增加智能门禁等功能。", "第二段。"]
     assert (second.id, second.paragraphs[0].id) == ("news-02", "news-02#p1")
+
+
+def test_untitled_jsonl_rows_are_named_by_their_lead_not_the_file(tmp_path):
+    rows = [{"id": "a", "text": "中新网西安7月27日电 (记者 阿琳娜)西安市总工会27日为300名户外劳动者送清凉。另一句。"},
+            {"id": "b", "text": "近日，重庆市总工会印发关于做好高温天气户外劳动者防暑降温工作的通知，要求各区县工会"
+                                "设立更多的爱心驿站并延长开放时间。"},
+            {"id": "c", "title": "有标题", "text": "正文。"}]
+    (tmp_path / "export.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
+                                           encoding="utf-8")
+    dated, long, titled = load_corpus(tmp_path)
+    assert dated.title == "西安市总工会27日为300名户外劳动者送清凉"  # the agency dateline and final stop dropped
+    assert long.title == "近日，重庆市总工会印发关于做好高温天气户外劳动者防暑降温工作的通知…"  # cut at a clause break
+    assert {p.title for p in long.paragraphs} == {long.title}
+    assert titled.title == "有标题"
+    # a title made from the lead is shown, never searched: the text already holds it
+    assert [chunk_paragraph(a.paragraphs[0], 200)[0].context for a in (dated, titled)] == ["", "有标题"]
+    assert (dated.paragraphs[0].context_title, titled.paragraphs[0].context_title) == ("", "有标题")
+
+
+def test_lead_title():
+    assert lead_title("本报讯（记者 张三）3月9日，市总工会召开会议。会上…") == "3月9日，市总工会召开会议"
+    assert lead_title("“今年旅游火起来了，收入高了。”村支书说。") == "“今年旅游火起来了，收入高了。”"
+    assert lead_title("一" * 50) == "一" * 40 + "…"  # no clause break: cut hard
+    assert lead_title("  ") == ""
 
 
 def test_generated_docx(tmp_path):
