@@ -58,7 +58,7 @@ class Chunk:
     id: str  # `<paragraph-id>/c<k>`
     paragraph_id: str
     text: str  # text as stored in the paragraph (a slice of it)
-    context: str = ""  # extra text embedded with it (article title), never shown as the source
+    context: str = ""  # extra text embedded with it (the paragraph's `context_title`), never shown as the source
 
 
 def day_number(date: str, end: bool = False) -> int:

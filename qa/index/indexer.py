@@ -352,7 +352,7 @@ def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: 
 
 
 def passage_text(chunk: Chunk) -> str:
-    """What is embedded for `chunk`: its context (the article title) above its text."""
+    """What is embedded for `chunk`: its context (the article title, `Paragraph.context_title`) above its text."""
     return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text
 
 

@@ -1,8 +1,8 @@
 """Split paragraphs into chunks for indexing; every chunk maps back to exactly one paragraph.
 
 A paragraph up to `max_chars` is one chunk. A longer one is cut at sentence ends (。！？；…) into pieces under the
-cap (a single over-long sentence is cut hard). Every chunk carries its article title as context, which is
-embedded and keyword-indexed with it but never shown as the source.
+cap (a single over-long sentence is cut hard). Every chunk carries its article title as context (`context_title`:
+none for a title made from the lead), which is embedded and keyword-indexed with it but never shown as the source.
 """
 
 from __future__ import annotations

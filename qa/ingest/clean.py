@@ -25,12 +25,17 @@ Rules (general signals only, never strings of a particular page):
   are placed after the joined paragraph. A next line that opens with a paragraph opener (此外, / 五年多来, …) is
   not glued on: the sentence is truncated in the source. If the page ends mid-sentence and its last article opens
   with a lone one-sentence paragraph, that orphan is the page's wrapped-around tail and is moved there.
+- An untitled article (a JSONL row) is named by its lead (`lead_title`): the first sentence after the news item's
+  opening (原标题, agency dateline, byline), at most `LEAD_TITLE_CHARS`, cut at a clause break, brackets closed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from qa.ingest.chunk import split_sentences
 
 MAX_HEAD = 45  # longest heading-like line
 MAX_LABEL = 12  # longest section label
@@ -55,6 +60,15 @@ ACTOR_RE = re.compile(r"^.{0,10}?(工会|[省市区县州旗]总)")
 OPENER_RE = re.compile(r"^(此外|同时|另外|目前|据(介绍|悉|了解|统计)"
                        r"|(近|今|[一二三四五六七八九十两几多\d]+)年多?以?来)[,，]")  # only ever opens a sentence
 DASH = ("—", "-")
+LEAD_TITLE_CHARS = 40  # longest title made from an untitled article's lead
+LEAD_TITLE_MIN = 8  # a shorter lead (a caption, `警惕！`) takes the next sentence or paragraph
+LEAD_PREFIX_RE = re.compile(  # what opens a news item before its first sentence
+    r"^(?:原标题[:：]|本报讯|本文(?:转自|来源)[:：]?【[^】]{0,20}】"
+    r"|[【\[]?[^，。,\s【】]{0,12}?(?:社|网|报|台|经纬|客户端|新闻|APP)[^，。,\s]{0,8}?\d{1,2}月\d{1,2}日[电讯][】\]]?"
+    r"|[^，。,\s]{1,15}?讯(?=[\s(（:：—])|[^，。,\s]{1,15}?消息[:：]|[(（][^)）]{0,30}[)）]"
+    r"|【[^】]{0,30}(?:记者|通讯员|日电)[^】]{0,30}】|[)）】\]]|——)\s*")
+PAIRS = ("《》", "“”", "‘’", "（）", "()", "「」", "『』", "【】", "[]")
+CLAUSE_BREAKS = "，；：,;:"
 
 
 @dataclass(frozen=True)
@@ -286,3 +300,78 @@ def split_page(text: str) -> list[RawArticle]:
     """The articles of one page in page order, boilerplate dropped and broken paragraphs rejoined."""
     lines, date = drop_boilerplate(text)
     return group_articles(rejoin(mark_breaks(classify(lines))), date)
+
+
+def lead_title(texts: Iterable[str], max_chars: int = LEAD_TITLE_CHARS) -> str:
+    """A title for an untitled article from its paragraph `texts`: the first sentence after the news item's opening
+    (`原标题：`, agency datelines `新华社北京8月1日电`, `北京商报讯（记者…）`, `央视网消息：`, a byline in brackets),
+    joined with the next while shorter than `LEAD_TITLE_MIN` (`警惕！…`); a paragraph that gives no such sentence
+    (a lone dateline or caption) yields to the next. One longer than `max_chars` is cut at its last clause break
+    within it, from half of `max_chars` on, before which every bracket and quote is closed (inside a quote opened
+    before that half, at its last break); else before the bracket left open, else hard (an English word kept
+    whole), and ends with "…". Brackets and quotes left open are closed. "" when no text has a sentence."""
+    found = ""
+    for text in texts:
+        first = _first_sentence(_strip_opening(text.strip()))
+        if len(first) >= LEAD_TITLE_MIN:
+            found = first
+            break
+        found = found or first
+    title = found if len(found) <= max_chars else _cut(found, max_chars)
+    return title + _closers(title)
+
+
+def _strip_opening(text: str) -> str:
+    for _ in range(4):  # a dateline, then a byline bracket, …
+        stripped = LEAD_PREFIX_RE.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return text
+
+
+def _first_sentence(text: str) -> str:
+    sentences = [s.strip() for s in split_sentences(text)]
+    first = ""
+    for sentence in sentences:
+        first += sentence
+        if len(first.rstrip("。！？!?.;；")) >= LEAD_TITLE_MIN:
+            break
+    return first.rstrip("。！？!?.;；")
+
+
+def _open_at(text: str) -> int:
+    """Where the last bracket or quote that `text` leaves open starts; -1 when all are closed."""
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        for opening, closing in PAIRS:
+            if ch == closing and stack and text[stack[-1]] == opening:
+                stack.pop()
+            elif ch == opening:
+                stack.append(i)
+    return stack[-1] if stack else -1
+
+
+def _closers(text: str) -> str:
+    """What closes the brackets and quotes `text` leaves open, innermost first (`“欢迎李凯尔` → `”`)."""
+    closing = dict(PAIRS)
+    out = ""
+    while (at := _open_at(text)) >= 0:
+        out += closing[text[at]]
+        text = text[:at]
+    return out
+
+
+def _cut(text: str, max_chars: int) -> str:
+    half = max_chars // 2
+    breaks = [i for i in range(half, max_chars) if text[i] in CLAUSE_BREAKS]
+    closed = [i for i in breaks if _open_at(text[:i]) < 0]
+    if closed or (breaks and _open_at(text[:half]) >= 0):  # a quote opened early: cut inside it, then close it
+        head = text[: (closed or breaks)[-1]]
+    else:
+        head = text[:max_chars]
+        if (open_at := _open_at(head)) >= half:
+            head = head[:open_at]
+        elif text[max_chars - 1 : max_chars + 1].isascii() and text[max_chars - 1 : max_chars + 1].isalpha():
+            head = head[: head.rfind(" ")] if head.rfind(" ") >= half else head  # no English word cut in two
+    return head.rstrip("，,、；;：: ") + "…"

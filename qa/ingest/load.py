@@ -41,8 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import CorpusError
-from qa.ingest.chunk import split_sentences
-from qa.ingest.clean import RawArticle, split_page, split_paragraphs
+from qa.ingest.clean import RawArticle, lead_title, split_page, split_paragraphs
 from qa.schema import Article, Paragraph
 
 if TYPE_CHECKING:
@@ -56,8 +55,6 @@ MAX_ZIP_BYTES = 200 * 1024 * 1024  # a .docx unpacking to more than this is refu
 MAX_GZIP_BYTES = 1024 * 1024 * 1024  # a .jsonl.gz is refused once it unpacks to more (news JSONL packs ~3-5:1)
 MAX_ZIP_RATIO = 100  # Office XML packs ~5-20:1; a zip claiming far more is a decompression bomb
 BINARY_SHARE = 0.02  # text holds almost no control/private-use/U+FFFD characters; binary read as text ~10%
-LEAD_TITLE_CHARS = 40  # longest title taken from an untitled JSONL row's lead
-_AGENCY_DATELINE = re.compile(r"^(?:本报讯|[^，。,\s]{0,20}?\d{1,2}月\d{1,2}日电)\s*(?:[(（][^)）]{0,30}[)）])?\s*")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 _HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote", "figcaption")
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -312,28 +309,14 @@ def file_stem(file: str) -> str:
     return name[: len(name) - len(file_type(Path(name)))]
 
 
-def lead_title(text: str, max_chars: int = LEAD_TITLE_CHARS) -> str:
-    """A title for an untitled JSONL row from its opening `text`: the first sentence without a news-agency dateline
-    (`中新网8月10日电 `, `人民网柏林7月28日电 （记者刘仲华）`, `本报讯（记者…）`) or its final stop; a longer one is
-    cut at its last clause break within `max_chars` (hard at `max_chars` when that break comes before half of it)
-    and ends with "…". "" for an empty text."""
-    text = text.strip()
-    body = _AGENCY_DATELINE.sub("", text, count=1) or text
-    sentences = split_sentences(body)
-    first = sentences[0].strip().rstrip("。！？!?.;；") if sentences else ""
-    if len(first) <= max_chars:
-        return first
-    cut = max(first.rfind(mark, 0, max_chars) for mark in "，；：,;:")
-    return (first[:cut] if cut >= max_chars // 2 else first[:max_chars]) + "…"
-
-
 def build_article(raw: RawArticle, article_id: str, file: str, info: dict, row: dict | None = None) -> Article:
     """The schema Article of one RawArticle; row (JSONL) fields win over `info` (metadata.json) ones. An article
-    without any title is named after its file, a JSONL row by its lead (`lead_title`): that file names a collection."""
+    without a title is named by metadata.json, else after its file; a JSONL row (`row` given) by its lead
+    (`lead_title`) first: that file, and a metadata title for it, name a collection, not the row."""
     row = row or {}
-    given = raw.title or str(info.get("title", ""))
-    lead = "" if given or not row or not raw.paragraphs else lead_title(raw.paragraphs[0][0])
-    title = given or lead or file_stem(file)
+    named = str(info.get("title", "")) or file_stem(file)
+    lead = lead_title([text for text, _ in raw.paragraphs]) if row and not raw.title else ""
+    title = raw.title or lead or named
     source = str(row.get("source") or info.get("source") or "")
     date = str(row.get("date") or info.get("date") or raw.date)
     paragraphs = tuple(Paragraph(f"{article_id}#p{n}", article_id, n, text, title, kind, source, date, file, bool(lead))

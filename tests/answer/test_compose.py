@@ -161,3 +161,11 @@ def test_a_sentence_that_answers_for_someone_else_is_refused():
     refused = answer(asked, gate)
     assert not refused.found and any("外卖员" in note and "游客" in note for note in refused.notes)
     assert "信息咨询" in answer("沈阳市总工会为游客提供了哪些服务？", gate).text
+
+
+def test_a_title_made_from_the_lead_is_no_context_for_the_gates():
+    made = replace(P1, title="驿站新闻导出", title_from_lead=True)  # a title the text does not hold, to tell them apart
+    given = replace(P1, title="驿站新闻导出")
+    q = analyze_question(QUESTION)
+    contexts = [gather(q, [Hit(p, 0.03, 1, 1)]).context[p.id] for p in (made, given)]
+    assert ["导出" in c for c in contexts] == [False, True]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import REPO
 
-from qa.ingest.clean import RawArticle, ends_sentence, split_page, split_paragraphs
+from qa.ingest.clean import RawArticle, ends_sentence, lead_title, split_page, split_paragraphs
 
 CORPUS = REPO / "corpus"
 CASES = "chongqing-union-innovation-cases-2024-07.txt"
@@ -183,3 +183,31 @@ def test_one_line_item_keeps_its_text_before_a_copyright_notice():
     paragraphs = split_paragraphs(body + "版权声明：本文仅代表作者观点，转载请注明出处")
     assert [t for t, _ in paragraphs] == [body]
     assert split_paragraphs("关于我们 | 版权声明 | 举报电话") == ()
+
+
+@pytest.mark.parametrize(("texts", "title"), [
+    (["本报讯（记者 张三）3月9日，市总工会召开会议。会上…"], "3月9日，市总工会召开会议"),
+    (["新华社北京8月1日电", "全国总工会发布通知，要求做好防暑降温工作。"], "全国总工会发布通知，要求做好防暑降温工作"),
+    (["【新华社北京8月1日电】全国总工会日前印发通知。"], "全国总工会日前印发通知"),
+    (["北京商报讯（记者 王五 实习生 赵六）今天，北京市总工会举办活动。"], "今天，北京市总工会举办活动"),
+    (["央视网消息：记者今天从海关总署获悉，外贸稳中向好。"], "记者今天从海关总署获悉，外贸稳中向好"),
+    (["原标题：警惕！高温天气户外作业要做好防护。正文。"], "警惕！高温天气户外作业要做好防护"),  # too short alone
+    (["会议现场", "近日，某公司召开了年度职工代表大会，审议通过多项议案。"],
+     "近日，某公司召开了年度职工代表大会，审议通过多项议案"),  # a caption gives no title
+    (["今年12月31日电费上调，居民需注意。"], "今年12月31日电费上调，居民需注意"),  # no agency: no dateline
+    (["“今年旅游火起来了，收入高了。”村支书说。"], "“今年旅游火起来了，收入高了。”"),
+    (["24日上午，中国篮协官方宣布：“欢迎李凯尔！在各方的推动和支持下，李凯尔获得中国国籍。"],
+     "24日上午，中国篮协官方宣布：“欢迎李凯尔”"),  # the quote left open is closed
+    (["“作为一个普通人，我没有医生的专业知识，但能以这样的方式帮助一名生命垂危的患者，我觉得值。”他说。"],
+     "“作为一个普通人，我没有医生的专业知识，但能以这样的方式帮助一名生命垂危的患者…”"),
+    (["金融监管总局近日印发《关于做好防汛救灾和灾后重建金融服务工作的通知》，要求各地做好服务。"],
+     "金融监管总局近日印发《关于做好防汛救灾和灾后重建金融服务工作的通知》…"),
+    (["金融监管总局网站今日发布消息称，监管总局印发《关于做好防汛救灾和灾后重建金融服务工作的通知》。"],
+     "金融监管总局网站今日发布消息称，监管总局印发…"),  # the 40th character inside 《》: cut before it
+    (["一" * 50], "一" * 40 + "…"),  # no clause break: cut hard
+    (["The district union opened twelve new rest stations for outdoor workers this spring."],
+     "The district union opened twelve new…"),  # no English word cut in two
+    (["  ", ""], ""),
+])
+def test_lead_title(texts, title):
+    assert lead_title(texts) == title

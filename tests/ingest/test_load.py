@@ -14,7 +14,7 @@ from conftest import REPO
 from qa.errors import CorpusError
 from qa.ingest import load
 from qa.ingest.chunk import chunk_paragraph
-from qa.ingest.load import lead_title, load_corpus, load_corpus_report, load_file
+from qa.ingest.load import load_corpus, load_corpus_report, load_file
 
 CORPUS = REPO / "corpus"
 ARTICLES_PER_FILE = {
@@ -141,11 +141,14 @@ def test_untitled_jsonl_rows_are_named_by_their_lead_not_the_file(tmp_path):
     assert (dated.paragraphs[0].context_title, titled.paragraphs[0].context_title) == ("", "有标题")
 
 
-def test_lead_title():
-    assert lead_title("本报讯（记者 张三）3月9日，市总工会召开会议。会上…") == "3月9日，市总工会召开会议"
-    assert lead_title("“今年旅游火起来了，收入高了。”村支书说。") == "“今年旅游火起来了，收入高了。”"
-    assert lead_title("一" * 50) == "一" * 40 + "…"  # no clause break: cut hard
-    assert lead_title("  ") == ""
+def test_metadata_titles_a_page_but_not_a_jsonl_row(tmp_path):
+    (tmp_path / "rows.jsonl").write_text(json.dumps({"id": "r1", "text": "全市各级工会为一线职工送清凉。"},
+                                                    ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "page.txt").write_text("\n\n全市各级工会为一线职工送清凉，覆盖环卫工人一万余人。\n", encoding="utf-8")
+    meta = {"rows.jsonl": {"title": "2024年工会新闻导出"}, "page.txt": {"title": "夏季送清凉"}}
+    (tmp_path / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    titles = {a.file: (a.title, a.paragraphs[0].context_title) for a in load_corpus(tmp_path)}
+    assert titles == {"rows.jsonl": ("全市各级工会为一线职工送清凉", ""), "page.txt": ("夏季送清凉", "夏季送清凉")}
 
 
 def test_generated_docx(tmp_path):
