@@ -319,3 +319,21 @@ def test_a_corpus_whose_every_file_fails_leaves_the_index_as_it_was(tiny_setting
     with pytest.raises(CorpusError, match="left as it was"):
         build_index(tiny_settings, HashingEmbedder())
     assert load_store(tiny_settings.index_dir).manifest == before
+
+
+def test_a_title_made_from_the_lead_is_shown_but_not_searched(tiny_settings, monkeypatch):
+    from qa.ingest import load
+
+    # a made title the text does not hold, to see where it goes (a real lead title repeats the text's words)
+    monkeypatch.setattr(load, "lead_title", lambda texts: "麒麟标题")
+    rows = [{"id": "lead", "text": "全市各级工会为一线职工送清凉。"}]
+    (tiny_settings.corpus_dir / "untitled.jsonl").write_text(json.dumps(rows[0], ensure_ascii=False) + "\n",
+                                                              encoding="utf-8")
+    build_index(tiny_settings, HashingEmbedder())
+    store = load_store(tiny_settings.index_dir)
+    p = store.paragraphs["lead#p1"]
+    assert (p.title, p.title_from_lead, p.context_title) == ("麒麟标题", True, "")
+    assert store.paragraph_keyword.search("麒麟标题", 5)[1].size == 0
+    assert store.keyword.search("麒麟标题", 5)[1].size == 0
+    assert all(c.context == "" for c in store.chunks if c.paragraph_id == "lead#p1")
+    assert store.keyword.search("送清凉", 5)[1].size > 0  # the row itself is indexed
