@@ -52,7 +52,7 @@ LABEL_RE = re.compile(r"^\S{1,10}[:：]$")
 ITEM_RE = re.compile(r"^(?:[◆◇●■□▲△★☆▪•]|[-*]\s)\s*")
 BYLINE_RE = re.compile(r"^((本报|特约)?(记者|通讯员)[^,，。：:]{2,30}"
                        r"|[(（](文|图|文图|文/图)[/／:：]?[^()（）]{1,20}[)）])$")
-LEAD_BYLINE_RE = re.compile(r"^(本报讯\s*(?:[(（][^)）]{1,40}[)）])?)\s*(\S.*)$")
+LEAD_BYLINE_RE = re.compile(r"^(本报讯\s*(?:[(（][^)）]{1,40}[)）])?)[\s，,：:]*(\S.*)$")
 CREDIT_RE = re.compile(r"^[^。！？；,，]{2,40}\s摄$")
 TAIL_CREDIT_RE = re.compile(r"^(.*[。！？])\s+([^。！？；,，]{2,40}\s摄)$")
 DATELINE_RE = re.compile(r"^(本报讯|近日|日前|近期|\d{1,2}月\d{1,2}日)")
@@ -66,7 +66,7 @@ LEAD_PREFIX_RE = re.compile(  # what opens a news item before its first sentence
     r"^(?:原标题[:：]|本报讯|本文(?:转自|来源)[:：]?【[^】]{0,20}】"
     r"|[【\[]?[^，。,\s【】]{0,12}?(?:社|网|报|台|经纬|客户端|新闻|APP)[^，。,\s]{0,8}?\d{1,2}月\d{1,2}日[电讯][】\]]?"
     r"|[^，。,\s]{1,15}?讯(?=[\s(（:：—])|[^，。,\s]{1,15}?消息[:：]|[(（][^)）]{0,30}[)）]"
-    r"|【[^】]{0,30}(?:记者|通讯员|日电)[^】]{0,30}】|[)）】\]]|——)\s*")
+    r"|【[^】]{0,30}(?:记者|通讯员|日电)[^】]{0,30}】|[)）】\]]|——)[\s，,:：]*")
 PAIRS = ("《》", "“”", "‘’", "（）", "()", "「」", "『』", "【】", "[]")
 CLAUSE_BREAKS = "，；：,;:"
 
@@ -312,7 +312,7 @@ def lead_title(texts: Iterable[str], max_chars: int = LEAD_TITLE_CHARS) -> str:
     whole), and ends with "…". Brackets and quotes left open are closed. "" when no text has a sentence."""
     found = ""
     for text in texts:
-        first = _first_sentence(_strip_opening(text.strip()))
+        first = _first_sentence(_strip_opening(text.strip()).lstrip("，,、：: "))
         if len(first) >= LEAD_TITLE_MIN:
             found = first
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import REPO
 
-from qa.ingest.clean import RawArticle, ends_sentence, lead_title, split_page, split_paragraphs
+from qa.ingest.clean import RawArticle, ends_sentence, lead_title, split_inline, split_page, split_paragraphs
 
 CORPUS = REPO / "corpus"
 CASES = "chongqing-union-innovation-cases-2024-07.txt"
@@ -185,12 +185,20 @@ def test_one_line_item_keeps_its_text_before_a_copyright_notice():
     assert split_paragraphs("关于我们 | 版权声明 | 举报电话") == ()
 
 
+def test_a_lead_byline_takes_the_comma_after_it():
+    assert split_inline("本报讯，住建部近日公布数据。") == [("byline", "本报讯"), ("body", "住建部近日公布数据。")]
+    assert split_inline("本报讯 (记者王晓娟)近日，市总工会召开会议。")[1] == ("body", "近日，市总工会召开会议。")
+
+
 @pytest.mark.parametrize(("texts", "title"), [
     (["本报讯（记者 张三）3月9日，市总工会召开会议。会上…"], "3月9日，市总工会召开会议"),
     (["新华社北京8月1日电", "全国总工会发布通知，要求做好防暑降温工作。"], "全国总工会发布通知，要求做好防暑降温工作"),
     (["【新华社北京8月1日电】全国总工会日前印发通知。"], "全国总工会日前印发通知"),
     (["北京商报讯（记者 王五 实习生 赵六）今天，北京市总工会举办活动。"], "今天，北京市总工会举办活动"),
     (["央视网消息：记者今天从海关总署获悉，外贸稳中向好。"], "记者今天从海关总署获悉，外贸稳中向好"),
+    (["，昨天，第八届全国学生军事训练营在京开营。"], "昨天，第八届全国学生军事训练营在京开营"),  # comma left
+    (["财联社7月28日电，国家税务总局28日表示，将继续落实税费优惠政策。"],
+     "国家税务总局28日表示，将继续落实税费优惠政策"),
     (["原标题：警惕！高温天气户外作业要做好防护。正文。"], "警惕！高温天气户外作业要做好防护"),  # too short alone
     (["会议现场", "近日，某公司召开了年度职工代表大会，审议通过多项议案。"],
      "近日，某公司召开了年度职工代表大会，审议通过多项议案"),  # a caption gives no title
