@@ -64,8 +64,10 @@ LEAD_TITLE_CHARS = 40  # longest title made from an untitled article's lead
 LEAD_TITLE_MIN = 8  # a shorter lead (a caption, `警惕！`) takes the next sentence or paragraph
 LEAD_PREFIX_RE = re.compile(  # what opens a news item before its first sentence
     r"^(?:原标题[:：]|本报讯|本文(?:转自|来源)[:：]?【[^】]{0,20}】"
-    r"|[【\[]?[^，。,\s【】]{0,12}?(?:社|网|报|台|经纬|客户端|新闻|APP)[^，。,\s]{0,8}?\d{1,2}月\d{1,2}日[电讯][】\]]?"
-    r"|[^，。,\s]{1,15}?讯(?=[\s(（:：—])|[^，。,\s]{1,15}?消息[:：]|[(（][^)）]{0,30}[)）]"
+    r"|[【\[]?[^，。,\s【】]{0,12}?(?:社|网|报|台|经纬|客户端|新闻|APP)[^，。,\s]{0,8}?\d{1,2}月\d{1,2}日"
+    r"(?:电(?![力费价量池站动视影话子器车源厂梯竞网信台压流缆脑])|讯(?![号息]))[】\]]?"  # not 8月1日电力…
+    r"|[^，。,\s]{0,15}?(?:报|网|社|台|客户端|APP|经纬|新闻)讯(?=[\s(（:：—，,])|[^，。,\s]{1,15}?消息[:：]"
+    r"|[(（][^)）]{0,30}[)）]"
     r"|【[^】]{0,30}(?:记者|通讯员|日电)[^】]{0,30}】|[)）】\]]|——)[\s，,:：]*")
 PAIRS = ("《》", "“”", "‘’", "（）", "()", "「」", "『』", "【】", "[]")
 CLAUSE_BREAKS = "，；：,;:"
@@ -309,7 +311,8 @@ def lead_title(texts: Iterable[str], max_chars: int = LEAD_TITLE_CHARS) -> str:
     (a lone dateline or caption) yields to the next. One longer than `max_chars` is cut at its last clause break
     within it, from half of `max_chars` on, before which every bracket and quote is closed (inside a quote opened
     before that half, at its last break); else before the bracket left open, else hard (an English word kept
-    whole), and ends with "…". Brackets and quotes left open are closed. "" when no text has a sentence."""
+    whole), and gets "…"; brackets and quotes left open are closed after it, so a title may run a few characters
+    over `max_chars`. "" when no text has a sentence with a letter or digit."""
     found = ""
     for text in texts:
         first = _first_sentence(_strip_opening(text.strip()).lstrip("，,、：: "))
@@ -317,8 +320,10 @@ def lead_title(texts: Iterable[str], max_chars: int = LEAD_TITLE_CHARS) -> str:
             found = first
             break
         found = found or first
+    if not any(ch.isalnum() for ch in found):  # only marks (`（`, `——`): no title
+        return ""
     title = found if len(found) <= max_chars else _cut(found, max_chars)
-    return title + _closers(title)
+    return title + "".join(dict(PAIRS)[title[i]] for i in reversed(_open_stack(title)))
 
 
 def _strip_opening(text: str) -> str:
@@ -340,8 +345,8 @@ def _first_sentence(text: str) -> str:
     return first.rstrip("。！？!?.;；")
 
 
-def _open_at(text: str) -> int:
-    """Where the last bracket or quote that `text` leaves open starts; -1 when all are closed."""
+def _open_stack(text: str) -> list[int]:
+    """Where the brackets and quotes that `text` leaves open start, outermost first."""
     stack: list[int] = []
     for i, ch in enumerate(text):
         for opening, closing in PAIRS:
@@ -349,17 +354,13 @@ def _open_at(text: str) -> int:
                 stack.pop()
             elif ch == opening:
                 stack.append(i)
+    return stack
+
+
+def _open_at(text: str) -> int:
+    """Where the last bracket or quote that `text` leaves open starts; -1 when all are closed."""
+    stack = _open_stack(text)
     return stack[-1] if stack else -1
-
-
-def _closers(text: str) -> str:
-    """What closes the brackets and quotes `text` leaves open, innermost first (`“欢迎李凯尔` → `”`)."""
-    closing = dict(PAIRS)
-    out = ""
-    while (at := _open_at(text)) >= 0:
-        out += closing[text[at]]
-        text = text[:at]
-    return out
 
 
 def _cut(text: str, max_chars: int) -> str:
@@ -373,5 +374,6 @@ def _cut(text: str, max_chars: int) -> str:
         if (open_at := _open_at(head)) >= half:
             head = head[:open_at]
         elif text[max_chars - 1 : max_chars + 1].isascii() and text[max_chars - 1 : max_chars + 1].isalpha():
-            head = head[: head.rfind(" ")] if head.rfind(" ") >= half else head  # no English word cut in two
+            word = len(head) - len(head.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
+            head = head[: len(head) - word] if len(head) - word >= half else head  # no English word cut in two
     return head.rstrip("，,、；;：: ") + "…"

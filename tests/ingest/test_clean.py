@@ -212,6 +212,13 @@ def test_a_lead_byline_takes_the_comma_after_it():
      "金融监管总局近日印发《关于做好防汛救灾和灾后重建金融服务工作的通知》…"),
     (["金融监管总局网站今日发布消息称，监管总局印发《关于做好防汛救灾和灾后重建金融服务工作的通知》。"],
      "金融监管总局网站今日发布消息称，监管总局印发…"),  # the 40th character inside 《》: cut before it
+    (["“一二三四五六七八九十一二三四五六七八九十一二三四五，六七八九十一二三四五六七八九十一二三四五六七八九十”他说。"],
+     "“一二三四五六七八九十一二三四五六七八九十一二三四五…”"),  # a quote opened early: cut inside it, closed
+    (["——全市各级工会为一线职工送清凉。"], "全市各级工会为一线职工送清凉"),
+    (["）】全市各级工会为一线职工送清凉。"], "全市各级工会为一线职工送清凉"),  # closers a cut-off opening left
+    (["据报8月1日电力供应紧张，多地限电。"], "据报8月1日电力供应紧张，多地限电"),  # 电力, not an agency's 电
+    (["华为通讯 业务增长迅速，利润创新高。"], "华为通讯 业务增长迅速，利润创新高"),  # 讯 after no agency
+    (["（", "——"], ""),  # only marks: no title
     (["一" * 50], "一" * 40 + "…"),  # no clause break: cut hard
     (["The district union opened twelve new rest stations for outdoor workers this spring."],
      "The district union opened twelve new…"),  # no English word cut in two
