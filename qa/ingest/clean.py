@@ -32,6 +32,7 @@ Rules (general signals only, never strings of a particular page):
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -52,7 +53,8 @@ LABEL_RE = re.compile(r"^\S{1,10}[:：]$")
 ITEM_RE = re.compile(r"^(?:[◆◇●■□▲△★☆▪•]|[-*]\s)\s*")
 BYLINE_RE = re.compile(r"^((本报|特约)?(记者|通讯员)[^,，。：:]{2,30}"
                        r"|[(（](文|图|文图|文/图)[/／:：]?[^()（）]{1,20}[)）])$")
-LEAD_BYLINE_RE = re.compile(r"^(本报讯\s*(?:[(（][^)）]{1,40}[)）])?)[\s，,：:]*(\S.*)$")
+OPENING_END = r"[\s，,：:]*"  # what may follow a lead's opening (本报讯，…)
+LEAD_BYLINE_RE = re.compile(rf"^(本报讯\s*(?:[(（][^)）]{{1,40}}[)）])?){OPENING_END}(\S.*)$")
 CREDIT_RE = re.compile(r"^[^。！？；,，]{2,40}\s摄$")
 TAIL_CREDIT_RE = re.compile(r"^(.*[。！？])\s+([^。！？；,，]{2,40}\s摄)$")
 DATELINE_RE = re.compile(r"^(本报讯|近日|日前|近期|\d{1,2}月\d{1,2}日)")
@@ -68,9 +70,10 @@ LEAD_PREFIX_RE = re.compile(  # what opens a news item before its first sentence
     r"(?:电(?![力费价量池站动视影话子器车源厂梯竞网信台压流缆脑])|讯(?![号息]))[】\]]?"  # not 8月1日电力…
     r"|[^，。,\s]{0,15}?(?:报|网|社|台|客户端|APP|经纬|新闻)讯(?=[\s(（:：—，,])|[^，。,\s]{1,15}?消息[:：]"
     r"|[(（][^)）]{0,30}[)）]"
-    r"|【[^】]{0,30}(?:记者|通讯员|日电)[^】]{0,30}】|[)）】\]]|——)[\s，,:：]*")
-PAIRS = ("《》", "“”", "‘’", "（）", "()", "「」", "『』", "【】", "[]")
+    r"|【[^】]{0,30}(?:记者|通讯员|日电)[^】]{0,30}】|[)）】\]]|——)" + OPENING_END)
+CLOSERS = {"《": "》", "“": "”", "‘": "’", "（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "[": "]"}
 CLAUSE_BREAKS = "，；：,;:"
+SENTENCE_STOPS = "。！？!?.;；"  # dropped from the end of a lead title
 
 
 @dataclass(frozen=True)
@@ -323,7 +326,7 @@ def lead_title(texts: Iterable[str], max_chars: int = LEAD_TITLE_CHARS) -> str:
     if not any(ch.isalnum() for ch in found):  # only marks (`（`, `——`): no title
         return ""
     title = found if len(found) <= max_chars else _cut(found, max_chars)
-    return title + "".join(dict(PAIRS)[title[i]] for i in reversed(_open_stack(title)))
+    return title + "".join(CLOSERS[title[i]] for i in reversed(_open_stack(title)))
 
 
 def _strip_opening(text: str) -> str:
@@ -336,24 +339,22 @@ def _strip_opening(text: str) -> str:
 
 
 def _first_sentence(text: str) -> str:
-    sentences = [s.strip() for s in split_sentences(text)]
     first = ""
-    for sentence in sentences:
-        first += sentence
-        if len(first.rstrip("。！？!?.;；")) >= LEAD_TITLE_MIN:
+    for sentence in split_sentences(text):
+        first += sentence.strip()
+        if len(first.rstrip(SENTENCE_STOPS)) >= LEAD_TITLE_MIN:
             break
-    return first.rstrip("。！？!?.;；")
+    return first.rstrip(SENTENCE_STOPS)
 
 
 def _open_stack(text: str) -> list[int]:
     """Where the brackets and quotes that `text` leaves open start, outermost first."""
     stack: list[int] = []
     for i, ch in enumerate(text):
-        for opening, closing in PAIRS:
-            if ch == closing and stack and text[stack[-1]] == opening:
-                stack.pop()
-            elif ch == opening:
-                stack.append(i)
+        if stack and ch == CLOSERS[text[stack[-1]]]:
+            stack.pop()
+        elif ch in CLOSERS:
+            stack.append(i)
     return stack
 
 
@@ -374,6 +375,6 @@ def _cut(text: str, max_chars: int) -> str:
         if (open_at := _open_at(head)) >= half:
             head = head[:open_at]
         elif text[max_chars - 1 : max_chars + 1].isascii() and text[max_chars - 1 : max_chars + 1].isalpha():
-            word = len(head) - len(head.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
-            head = head[: len(head) - word] if len(head) - word >= half else head  # no English word cut in two
+            before_word = head.rstrip(string.ascii_letters)
+            head = before_word if len(before_word) >= half else head  # no English word cut in two
     return head.rstrip("，,、；;：: ") + "…"
