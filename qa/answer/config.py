@@ -105,6 +105,7 @@ class ComposerConfig:
     number_near: float = 0.15
     date_full: float = 1.0  # an absolute date
     date_relative: float = 0.5  # 近日, 今年 …
+    dateline_dates: bool = False  # a news agency's dateline (新华社北京8月1日电) counts as a date the sentence states
     list_enumeration: float = 0.75  # three or more items joined by 、 (+ list_focus × focus next to them)
     list_focus: float = 0.25
     list_plain: float = 0.6  # a 、 or 一是 somewhere

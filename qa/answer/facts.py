@@ -13,6 +13,7 @@ import re
 
 from qa.answer.config import ComposerConfig
 from qa.lexicon import (
+    AGENCY_DATELINE,
     ASKS_REASON,
     CAUSE_WORDS,
     CONSEQUENCE_WORDS,
@@ -36,6 +37,7 @@ UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "�
 # a decade (1980年代, not 2020年代表), a year with its month and day, a day, a month
 DATE = re.compile(r"\d{3}0年代(?!表)|\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?"
                   r"|\d{1,2}月\d{1,2}日(?:至\d{1,2}日)?|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
+DATELINE = re.compile(rf"^\s*{AGENCY_DATELINE}", re.IGNORECASE)  # 中新网肇庆7月26日电: when it was filed, not a fact
 TITLE = re.compile(r"《([^》]{1,40})》")  # a work's title: a film, book, programme, document
 ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{ORG_SUFFIX})")
 FUNCTION_FLAGS = tuple("rdcpuyx")  # jieba: pronoun, adverb, conjunction, preposition, particle, symbol (他姓[王]
@@ -116,11 +118,18 @@ def asked_measure(q: Question) -> str:
     return ""
 
 
+def content_dates(text: str, cfg: ComposerConfig) -> list[re.Match[str]]:
+    """The dates `text` states, not the one of a news agency's dateline it opens with (中新网肇庆7月26日电 dates the
+    report, not what it reports: …预计2026年上半年试投产)."""
+    dateline = None if cfg.dateline_dates else DATELINE.match(text)
+    return list(DATE.finditer(text, dateline.end() if dateline else 0))
+
+
 def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The date of the sentence most closely tied to the question's terms (他于2005年毕业，[2009年]创立… answers
     哪一年创立), the longest of equally tied ones, not one that is part of what the question names; only its year
     when the question asks for a year (哪一年)."""
-    found = list(DATE.finditer(text))
+    found = content_dates(text, cfg)
     # a date the question writes itself, or one that starts a name the question gives, is no answer
     dates = [m for m in found if m.group(0) not in q.norm and not _starts_name(q, text, m.end())] or found
     if not dates:

@@ -14,13 +14,13 @@ from functools import lru_cache
 
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import (
-    DATE,
     DETERMINERS,
     ORDINAL_ANSWER,
     ORG,
     QUANTITY,
     UNIT_ALIASES,
     adjacent,
+    content_dates,
     focus_share,
     title_answer,
     year_like,
@@ -215,7 +215,9 @@ def number_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
 
 
 def date_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
-    return cfg.date_full if DATE.search(sentence) else cfg.date_relative if RELATIVE_DATE.search(sentence) else 0.0
+    if content_dates(sentence, cfg):
+        return cfg.date_full
+    return cfg.date_relative if RELATIVE_DATE.search(sentence) else 0.0
 
 
 def list_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:

@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from qa.ingest.chunk import split_sentences
+from qa.lexicon import AGENCY_DATELINE
 
 MAX_HEAD = 45  # longest heading-like line
 MAX_LABEL = 12  # longest section label
@@ -66,8 +67,7 @@ LEAD_TITLE_CHARS = 40  # longest title made from an untitled article's lead
 LEAD_TITLE_MIN = 8  # a shorter lead (a caption, `警惕！`) takes the next sentence or paragraph
 LEAD_PREFIX_RE = re.compile(  # what opens a news item before its first sentence
     r"^(?:原标题[:：]|本报讯|本文(?:转自|来源)[:：]?【[^】]{0,20}】"
-    r"|[【\[]?[^，。,\s【】]{0,12}?(?:社|网|报|台|经纬|客户端|新闻|APP)[^，。,\s]{0,8}?\d{1,2}月\d{1,2}日"
-    r"(?:电(?![力费价量池站动视影话子器车源厂梯竞网信台压流缆脑])|讯(?![号息]))[】\]]?"  # not 8月1日电力…
+    rf"|{AGENCY_DATELINE}"
     r"|[^，。,\s]{0,15}?(?:报|网|社|台|客户端|APP|经纬|新闻)讯(?=[\s(（:：—，,])|[^，。,\s]{1,15}?消息[:：]"
     r"|[(（][^)）]{0,30}[)）]"
     r"|【[^】]{0,30}(?:记者|通讯员|日电)[^】]{0,30}】|[)）】\]]|——)" + OPENING_END)

@@ -20,7 +20,7 @@ from qa.answer.facts import (
     year_like,
 )
 from qa.answer.forms import short_answer
-from qa.answer.scoring import number_score, person_score
+from qa.answer.scoring import date_score, number_score, person_score
 from qa.answer.slot import aligned_answer, slot_fit
 from qa.query.kinds import Form
 from qa.query.question import analyze_question
@@ -166,6 +166,18 @@ def test_a_list_questions_slot_runs_over_its_items():
 ])
 def test_a_date_questions_short_answer_is_the_date_tied_to_its_terms(question, sentence, expected):
     assert date_answer(analyze_question(question), sentence, CFG) == expected
+
+
+@pytest.mark.parametrize("opening", ["中新网肇庆7月26日电 (记者 蔡敏婕)", "新华社北京8月1日电", "【环球时报8月2日讯】"])
+def test_a_news_agencys_dateline_is_no_date_of_the_sentence(opening):
+    q = analyze_question("产业园项目预计在哪一年试投产？")
+    assert date_answer(q, f"{opening}希音26日发布消息称，产业园项目建设持续提速。", CFG) == ""
+    assert date_score(q, f"{opening}希音26日发布消息称，产业园项目建设持续提速。", CFG) == 0.0
+    later = f"{opening}目前，该项目正在试桩，预计2026年上半年试投产。"
+    assert date_answer(q, later, CFG) == "2026年"
+    assert date_answer(q, later, replace(CFG, dateline_dates=True)) == "2026年"
+    assert date_answer(q, f"{opening}产业园项目建设持续提速。", replace(CFG, dateline_dates=True)) != ""
+    assert date_answer(q, "8月1日电力公司宣布产业园项目试投产。", CFG) == "8月1日"  # no agency, no dateline
 
 
 def test_a_date_the_question_writes_itself_is_no_answer():
