@@ -108,8 +108,9 @@ class QA:
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid",
                where: SearchFilter | None = None) -> list[Hit]:
-        """Ranked paragraphs for `query`; `where` keeps only those of a date range and sources."""
-        return self.live().search(clean_text(query)[: MAX_QUESTION_CHARS], k or self.settings.top_k, mode,
+        """Ranked paragraphs for `query` (`k` of them, ≥ 1; default `settings.top_k`); `where` keeps only those of a
+        date range and sources."""
+        return self.live().search(clean_text(query)[: MAX_QUESTION_CHARS], _top(k, self.settings.top_k), mode,
                                   where=where)
 
     def ask(self, question: str, history: list[Turn] | None = None, mode: str = "hybrid",
@@ -149,7 +150,7 @@ class QA:
         retriever = self.live()  # one index for the whole answer, even if a writer swaps it meanwhile
         q = self._analyze(question, retriever)
         xq = retriever.query_vector(question)
-        hits = retriever.search(question, k or self.settings.top_k, mode, xq, where)
+        hits = retriever.search(question, _top(k, self.settings.top_k), mode, xq, where)
         if q.english:
             hits = _with_glossary_hits(question, hits, retriever, retriever.lexicon(), where)
         return q, gather(q, hits, retriever.store, retriever.embedder, xq, self.settings.composer)
@@ -202,3 +203,12 @@ def normalize_history(history: list[Any] | None) -> list[dict[str, str]]:
             turns.append({"role": turn.get("role") if turn.get("role") == "assistant" else "user",
                           "content": turn["content"]})
     return turns
+
+
+def _top(k: int | None, default: int) -> int:
+    """How many paragraphs to retrieve: `k` (at least 1), or `default` when not given."""
+    if k is None:
+        return default
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    return k

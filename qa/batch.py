@@ -4,8 +4,9 @@ Input line: {"id", "question", "history"?}; history turns are {"role", "content"
 Output line: {"id", "question", "resolved_question", "answer", "short_answer", "found", "notes",
               "citations": [{"n", "paragraph_id", "title", "source", "date", "paragraph", "start", "end", "text"}],
               "retrieved": [{"paragraph_id", "title", "text", "score"}], "latency_ms"}.
-`retrieved` is the ranked top 10 before composition and `text` is always the full paragraph. Fields are only
-ever added, never renamed or removed.
+`retrieved` is the ranked top 10 before composition and `text` is always the full paragraph. A line that cannot be
+asked (not JSON, no string "question") gets a row of the same fields, found false, plus "error" saying why. Fields
+are only ever added, never renamed or removed.
 """
 
 from __future__ import annotations
@@ -41,36 +42,63 @@ def answer_to_json(answer: Answer, qid: object = None) -> dict:
     }
 
 
-def read_questions(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, row) for each usable input line; bad lines are logged with their number and skipped."""
-    with path.open(encoding="utf-8-sig") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                log.warning("%s line %d is not JSON (%s): skipped", path, lineno, exc)
-                continue
-            if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-                log.warning("%s line %d has no string 'question': skipped", path, lineno)
-                continue
-            yield lineno, row
+def read_questions(path: Path) -> Iterator[tuple[int, dict, str]]:
+    """(line number, row, problem) for each non-blank input line; `problem` is "" for a usable row, else why the line
+    cannot be asked (the row is then {} or what the line held). The file may be UTF-8 (with or without BOM), UTF-16,
+    GBK or GB18030, as ingestion reads them."""
+    from qa.ingest.load import decode
+
+    try:
+        text = decode(path.read_bytes())
+    except QAError as exc:
+        raise QAError(f"input file {path}: {exc}") from None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            log.warning("%s line %d is not JSON (%s): answered with an error row", path, lineno, exc)
+            yield lineno, {}, f"line {lineno} is not JSON ({exc})"
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+            log.warning("%s line %d has no string 'question': answered with an error row", path, lineno)
+            yield lineno, row if isinstance(row, dict) else {}, f"line {lineno} has no string 'question'"
+            continue
+        yield lineno, row, ""
 
 
-def answer_file(qa: QA, input_path: Path, output_path: Path, show_progress: bool = True) -> int:
-    """Answer every question of `input_path` into `output_path` (written whole at the end); returns the count."""
+def error_row(qid: object, question: object, problem: str) -> dict:
+    """The output line for an input line that cannot be asked: the schema's fields, nothing found, and `error`."""
+    return {"id": qid, "question": question if isinstance(question, str) else "", "resolved_question": "",
+            "answer": "", "short_answer": "", "found": False, "notes": [problem], "citations": [], "retrieved": [],
+            "latency_ms": 0.0, "error": problem}
+
+
+def answer_file(qa: QA, input_path: Path, output_path: Path, show_progress: bool = True) -> tuple[int, int]:
+    """Answer every question of `input_path` into `output_path` (written whole at the end, never over the input);
+    every non-blank input line gets one output line, in order, one that cannot be asked an `error` row. Returns
+    (lines written, error rows among them)."""
     from tqdm import tqdm
 
     if not input_path.exists():
         raise QAError(f"input file {input_path} does not exist")
+    if not input_path.is_file():
+        raise QAError(f"input {input_path} is a folder, not a JSONL file")
+    if output_path.exists() and output_path.resolve() == input_path.resolve():
+        raise QAError(f"--output {output_path} is the input file: write the answers to another file")
     rows = list(read_questions(input_path))
-    out = []
-    for lineno, row in tqdm(rows, desc="answering", unit="q", disable=not show_progress):
+    out, errors = [], 0
+    for lineno, row, problem in tqdm(rows, desc="answering", unit="q", disable=not show_progress):
+        qid = row.get("id", lineno)
+        if problem:
+            errors += 1
+            out.append(json.dumps(error_row(qid, row.get("question"), problem), ensure_ascii=False))
+            continue
         answer = qa.ask(row["question"], row.get("history") if isinstance(row.get("history"), list) else None)
-        out.append(json.dumps(answer_to_json(answer, row.get("id", lineno)), ensure_ascii=False))
+        out.append(json.dumps(answer_to_json(answer, qid), ensure_ascii=False))
     output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = output_path.with_name(output_path.name + ".tmp")
     tmp.write_text("".join(line + "\n" for line in out), encoding="utf-8")
     tmp.replace(output_path)
-    return len(out)
+    return len(out), errors

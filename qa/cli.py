@@ -67,6 +67,17 @@ def filter_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     return parser
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number ≥ 1 (`-k 0` or `-k -5` is a usage error, not 10 or 71 results)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return value
+
+
 def search_filter(args: argparse.Namespace) -> SearchFilter | None:
     from qa.schema import SearchFilter
 
@@ -86,9 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("index", parents=[common], help="build or update the index (only new text is embedded)")
     s.add_argument("--rebuild", action="store_true",
                    help="re-read the whole corpus without the old build (vectors still come from the embedding cache)")
+    s.add_argument("--replace-corpus", action="store_true",
+                   help="re-index an index that was built from another corpus from --corpus (without it, that is "
+                        "an error)")
     s = sub.add_parser("search", parents=[common], help="print the top retrieved paragraphs")
     s.add_argument("query")
-    s.add_argument("-k", type=int, default=5)
+    s.add_argument("-k", type=positive_int, default=5, help="how many paragraphs to print (default 5)")
     s.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     filter_arguments(s)
     s = sub.add_parser("ask", parents=[common], help="answer one question with citations")
@@ -119,7 +133,8 @@ def _settings(args: argparse.Namespace, writing: bool = False) -> Settings:
     from qa.index.indexer import settle
 
     base = replace(Settings(), index_dir=args.index, show_progress=not args.quiet)
-    return settle(base, args.corpus, args.model, writing=writing, backend=backend_options(args))
+    return settle(base, args.corpus, args.model, writing=writing, backend=backend_options(args),
+                  replace_corpus=getattr(args, "replace_corpus", False))
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -135,13 +150,18 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def builds_missing_index(args: argparse.Namespace) -> bool:
+    """Whether a reading command (or the UI) builds its index where none exists yet: only the default index (no
+    --index, no --corpus), from corpus/; a missing --index DIR is an error (a mistyped path must not quietly index
+    the bundled pages)."""
+    return args.index == DEFAULT_INDEX and args.corpus is None
+
+
 def open_index(args: argparse.Namespace) -> QA:
-    """The index a reading command asks for, opened as it is. Only the default index (no --index, no --corpus) is
-    built where none exists yet, from corpus/; a missing --index DIR is an error (a mistyped path must not quietly
-    index the bundled pages)."""
+    """The index a reading command asks for, opened as it is (built first only as `builds_missing_index` says)."""
     from qa.api import QA
 
-    return QA.open(_settings(args), build=args.index == DEFAULT_INDEX and args.corpus is None)
+    return QA.open(_settings(args), build=builds_missing_index(args))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -163,8 +183,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_answer(args: argparse.Namespace) -> int:
     from qa.batch import answer_file
 
-    n = answer_file(open_index(args), args.input, args.output, show_progress=not args.quiet)
-    print(f"wrote {n} answers to {args.output}")
+    n, errors = answer_file(open_index(args), args.input, args.output, show_progress=not args.quiet)
+    print(f"wrote {n} answers to {args.output}" + (f" ({errors} lines could not be asked: their rows have "
+                                                     '"error")' if errors else ""))
     return 0
 
 

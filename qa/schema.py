@@ -6,6 +6,7 @@ Article -> Paragraph (the citation unit) -> Chunk (what is embedded and indexed)
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -72,6 +73,18 @@ def day_number(date: str, end: bool = False) -> int:
     return int(m[1]) * 10_000 + month * 100 + day
 
 
+def _calendar_date(value: str) -> bool:
+    """`value` is `YYYY-MM-DD`, `YYYY-MM` or `YYYY` and names a real day, month or year (not 2024-02-30, 2025-13)."""
+    m = _DATE.fullmatch(value.strip())
+    if not m:
+        return False
+    try:
+        datetime.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class SearchFilter:
     """Which paragraphs a search may return: dated from `since` to `until` (inclusive; `YYYY-MM-DD`, `YYYY-MM` or
@@ -84,8 +97,10 @@ class SearchFilter:
     def __post_init__(self) -> None:
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value and not day_number(value):
+            if value and not _calendar_date(value):
                 raise ValueError(f"{name} must be a date like 2024-07-20, 2024-07 or 2024, got {value!r}")
+        if self.since and self.until and day_number(self.since) > day_number(self.until, end=True):
+            raise ValueError(f"since {self.since} is after until {self.until}: no paragraph can be dated between")
         if isinstance(self.sources, str):
             raise ValueError(f"sources must be a tuple of names, got the string {self.sources!r}")
 

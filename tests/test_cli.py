@@ -55,7 +55,9 @@ def test_answer_writes_the_documented_schema(dirs: list[str], tmp_path: Path):
     out = tmp_path / "a.jsonl"
     assert main(["answer", "--input", str(questions), "--output", str(out), *dirs]) == 0
     answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [a["id"] for a in answers] == ["a", "b", "c"]
+    assert [a["id"] for a in answers] == ["a", "b", "c", 4]  # a line that is not JSON: its line number
+    assert not answers[3]["found"] and "line 4 is not JSON" in answers[3]["error"]
+    assert all("error" not in a for a in answers[:3])
     for a in answers:
         assert {"id", "question", "answer", "found", "citations", "retrieved", "latency_ms"} <= set(a)
         assert all({"n", "paragraph_id", "title", "text"} <= set(c) for c in a["citations"])
@@ -67,9 +69,55 @@ def test_answer_writes_the_documented_schema(dirs: list[str], tmp_path: Path):
     assert not answers[2]["found"] and answers[2]["citations"] == []
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    (["--since", "2025-13"], "since must be a date"),
+    (["--until", "2024-02-30"], "until must be a date"),
+    (["--until", "2023-99-99"], "until must be a date"),
+    (["--since", "2024-12", "--until", "2024-01"], "since 2024-12 is after until 2024-01"),
+])
+def test_impossible_date_filters_are_refused(dirs: list[str], capsys: pytest.CaptureFixture[str], options, message):
+    assert main(["ask", "沙坪坝区建了多少个工会驿站？", *options, *dirs]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["ask", "沙坪坝区建了多少个工会驿站？", "--since", "2024-02-29", "--until", "2024-02", *dirs]) == 0
+
+
+@pytest.mark.parametrize("k", ["0", "-5"])
+def test_search_needs_a_positive_k(dirs: list[str], capsys: pytest.CaptureFixture[str], k: str):
+    with pytest.raises(SystemExit) as exit_:
+        main(["search", "工会驿站", "-k", k, *dirs])
+    assert exit_.value.code == 2 and "must be a whole number from 1" in capsys.readouterr().err
+
+
 def test_missing_input_is_a_clear_error(dirs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["answer", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o"), *dirs]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_answer_input_that_cannot_be_used_is_a_clear_error_and_is_never_overwritten(
+        dirs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "沙坪坝区建了多少个工会驿站？"}\n', encoding="utf-8")
+    before = questions.read_bytes()
+    assert main(["answer", "--input", str(questions), "--output", str(questions), *dirs]) == 2
+    assert "is the input file" in capsys.readouterr().err and questions.read_bytes() == before
+    assert main(["answer", "--input", str(tmp_path), "--output", str(tmp_path / "o"), *dirs]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    binary = tmp_path / "b.jsonl"
+    binary.write_bytes(bytes(range(256)) * 4)
+    assert main(["answer", "--input", str(binary), "--output", str(tmp_path / "o"), *dirs]) == 2
+    err = capsys.readouterr().err
+    assert f"input file {binary}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-16", "utf-8-sig"])
+def test_answer_reads_questions_in_the_encodings_ingestion_reads(dirs: list[str], tmp_path: Path, encoding: str):
+    questions, out = tmp_path / "q.jsonl", tmp_path / "a.jsonl"
+    rows = [{"id": "a", "question": "沙坪坝区建了多少个工会驿站？"}, {"id": "b", "question": 7}]
+    questions.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode(encoding))
+    assert main(["answer", "--input", str(questions), "--output", str(out), *dirs]) == 0
+    answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [a["id"] for a in answers] == ["a", "b"] and "174" in answers[0]["answer"]
+    assert "no string 'question'" in answers[1]["error"] and answers[1]["question"] == ""
 
 
 def test_eval_on_the_smoke_set_writes_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -150,13 +150,15 @@ def index_status(settings: Settings, model_name: str, manifest: Manifest | None 
 
 
 def settle(settings: Settings, corpus: Path | None = None, model: str | None = None,
-           writing: bool = False, backend: dict[str, str] | None = None) -> Settings:
+           writing: bool = False, backend: dict[str, str] | None = None, replace_corpus: bool = False) -> Settings:
     """`settings` with the corpus, model and backend the index at `settings.index_dir` records, where the caller gave
     none (`backend`: the backend options given, `qa.index.backend.choose_backend`).
 
     A reader that names another corpus, model or backend than the recorded ones gets an IndexStateError naming both
-    and what to run; a writer (`qa index`) may switch to them, and its previous build is kept. With no index yet, the
-    given (or default) corpus, model and backend are used.
+    and what to run; a writer (`qa index`) may switch to another model or backend, and its previous build is kept.
+    A writer switches to another corpus only with `replace_corpus` (`qa index --replace-corpus`), or where the
+    recorded corpus folder is gone: an `--index` mistyped for another archive's must not re-index that archive from
+    this corpus. With no index yet, the given (or default) corpus, model and backend are used.
     """
     index_dir = settings.index_dir
     try:
@@ -177,6 +179,11 @@ def settle(settings: Settings, corpus: Path | None = None, model: str | None = N
                 f"the index at {index_dir} was built from the corpus {recorded}, not {corpus}: leave out --corpus to "
                 f"use it as it is, or index {corpus} into a folder of its own with "
                 f"`qa index --corpus {corpus} --index OTHER_DIR`")
+        if not replace_corpus and recorded.is_dir():
+            raise IndexStateError(
+                f"the index at {index_dir} was built from the corpus {recorded}, not {corpus}: index {corpus} into a "
+                f"folder of its own with `qa index --corpus {corpus} --index OTHER_DIR`, or add --replace-corpus to "
+                f"re-index {index_dir} from {corpus} (its current build is kept as the previous one)")
         log.warning("the index at %s was built from %s; re-indexing it from %s (the previous build is kept)",
                     index_dir, recorded, corpus)
     if model is not None and model_name(model) != manifest.model:
@@ -229,10 +236,17 @@ def _build(settings: Settings, embedder: Embedder, rebuild: bool,
     with stage("previous"):
         old = None if rebuild else _load_previous(settings.index_dir)
     live = read_manifest(settings.index_dir)
-    if not articles and problems and live is not None and live.counts.get("articles"):  # every file failed
-        raise CorpusError(f"no readable article in {settings.corpus_dir} ({len(problems)} skipped, first: "
-                          f"{problems[0]}); the index at {settings.index_dir} is left as it was: fix the files, "
-                          "then run qa index again")
+    if not articles and not deleted and live is not None and live.counts.get("articles"):
+        if problems:  # every file failed
+            raise CorpusError(f"no readable article in {settings.corpus_dir} ({len(problems)} skipped, first: "
+                              f"{problems[0]}); the index at {settings.index_dir} is left as it was: fix the files, "
+                              "then run qa index again")
+        raise CorpusError(f"{settings.corpus_dir} holds no article, so the index at {settings.index_dir} "
+                          f"({live.counts['articles']} articles) is left as it was: put the files back, or delete "
+                          "articles one by one in the UI's library tab (reversible)")
+    if not articles and not problems and not deleted:
+        log.warning("%s holds no article to index: the index at %s will answer nothing until files are added",
+                    settings.corpus_dir, settings.index_dir)
     old_files = old.manifest.files if old else {}
     with stage("chunk"):
         chunks = chunk_paragraphs((p for a in articles for p in a.paragraphs), settings.chunk_chars)
@@ -331,9 +345,10 @@ def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: 
     with VectorCache(settings.index_dir / CACHE_NAME) as stored:
         cache.update(stored.get([k for k in keys if k not in cache], embedder.dim))
         missing = list(dict.fromkeys(k for k in keys if k not in cache))
-        log.info("embedding %d new chunks (%d cached) with %s", len(missing), len(chunks) - len(missing),
-                 embedder.name)
         wanted = set(missing)
+        fresh_rows = sum(k in wanted for k in keys)  # a text that repeats is embedded once for all its chunks
+        log.info("embedding %d new chunks (%d distinct texts; %d chunks reused) with %s", fresh_rows, len(missing),
+                 len(keys) - fresh_rows, embedder.name)
         texts = {k: passage_text(chunks[i]) for i, k in enumerate(keys) if k in wanted}
         missing.sort(key=lambda k: -len(texts[k]))  # longest first across blocks too: batches pad little
         with tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not settings.show_progress) as bar:
@@ -348,7 +363,7 @@ def _vectors(settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: 
         vectors = np.stack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, embedder.dim),
                                                                                            np.float32)
         stored.put(zip(keys, vectors, strict=True))
-    return vectors, sum(k in wanted for k in keys)  # rows embedded now (a repeated text counts each time)
+    return vectors, fresh_rows  # rows embedded now (a repeated text counts each time)
 
 
 def passage_text(chunk: Chunk) -> str:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.cli import backend_options, index_arguments
+from qa.cli import backend_options, builds_missing_index, index_arguments
 from qa.query.limits import MAX_QUESTION_CHARS, clean_text, echo
 from qa.schema import Answer
 from qa.settings import Settings
@@ -380,11 +380,12 @@ def main(argv: list[str] | None = None) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    log.info("opening the index at %s (building it first if there is none yet)", args.index)
+    build = builds_missing_index(args)
+    log.info("opening the index at %s%s", args.index, " (building it first if there is none yet)" if build else "")
     try:
         settings = settle(replace(Settings(), index_dir=args.index, show_progress=True), args.corpus, args.model,
                           backend=backend_options(args))
-        qa = QA.open(settings, build=True)
+        qa = QA.open(settings, build=build)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -162,9 +162,25 @@ def test_settle_takes_the_recorded_corpus_and_model_and_refuses_a_different_one(
         settle(fresh, tmp_path / "other")
     with pytest.raises(IndexStateError, match="built with model hashing, not multilingual-e5-small"):
         settle(fresh, model="multilingual-e5-small")
+    with pytest.raises(IndexStateError, match="built from the corpus .* not .*other.*--replace-corpus"):
+        settle(fresh, tmp_path / "other", writing=True)  # a writer too: an --index mistyped for another archive's
     with caplog.at_level("WARNING"):
-        assert settle(fresh, tmp_path / "other", writing=True).corpus_dir == tmp_path / "other"
+        assert settle(fresh, tmp_path / "other", writing=True, replace_corpus=True).corpus_dir == tmp_path / "other"
     assert "previous build is kept" in caplog.text
+
+
+def test_a_writer_may_take_another_corpus_where_the_recorded_one_is_gone(tiny_settings, tmp_path, caplog):
+    import shutil
+
+    from qa.index.indexer import settle
+    from qa.settings import Settings
+
+    build_index(tiny_settings, HashingEmbedder())
+    shutil.move(tiny_settings.corpus_dir, tmp_path / "renamed")
+    fresh = replace(Settings(), index_dir=tiny_settings.index_dir)
+    with caplog.at_level("WARNING"):
+        assert settle(fresh, tmp_path / "renamed", writing=True).corpus_dir == tmp_path / "renamed"
+    assert "re-indexing it from" in caplog.text
 
 
 def test_a_moved_checkout_finds_its_corpus_again(tiny_settings, tmp_path):
@@ -319,6 +335,23 @@ def test_a_corpus_whose_every_file_fails_leaves_the_index_as_it_was(tiny_setting
     with pytest.raises(CorpusError, match="left as it was"):
         build_index(tiny_settings, HashingEmbedder())
     assert load_store(tiny_settings.index_dir).manifest == before
+
+
+def test_an_emptied_corpus_leaves_the_index_as_it_was(tiny_settings, caplog):
+    from qa.errors import CorpusError
+
+    build_index(tiny_settings, HashingEmbedder())
+    before = load_store(tiny_settings.index_dir).manifest
+    for path in tiny_settings.corpus_dir.iterdir():
+        if path.is_file():
+            path.unlink()
+    with pytest.raises(CorpusError, match="holds no article.*left as it was"):
+        build_index(tiny_settings, HashingEmbedder())
+    assert load_store(tiny_settings.index_dir).manifest == before
+    fresh = replace(tiny_settings, index_dir=tiny_settings.index_dir.parent / "fresh")
+    with caplog.at_level("WARNING"):
+        store, _ = build_index(fresh, HashingEmbedder())  # a new index may start empty (the UI's uploads fill it)
+    assert not store.articles and "holds no article" in caplog.text
 
 
 def test_a_title_made_from_the_lead_is_shown_but_not_searched(tiny_settings, monkeypatch):

@@ -213,3 +213,9 @@ def test_share_without_password_refuses_to_start_and_open_host_warns(caplog):
     assert app.main(["--share", "--index", "/nonexistent/never-built"]) == 2
     assert app.exposure_check("0.0.0.0", False, None) is None and "without an admin password" in caplog.text
     assert app.exposure_check("0.0.0.0", True, "pw") is None
+
+
+def test_a_mistyped_index_is_an_error_not_a_new_index(tmp_path, capsys):
+    missing = tmp_path / "typo-index"
+    assert app.main(["--index", str(missing)]) == 2  # the reading commands' rule: never build at a given path
+    assert "no index at" in capsys.readouterr().err and not missing.exists()
