@@ -126,7 +126,11 @@ def _answers_for_another(q: Question, candidates: list[Candidate], ev: Evidence,
 
 
 def _near_miss(q: Question, context: str, cfg: ComposerConfig) -> str:
-    """The reason shown with "没有找到" when the archive has the question's names but not its topic."""
+    """The reason shown with "没有找到" when the archive has the question's names but not its topic (or, asked who a
+    named person is, only names them)."""
+    if q.form is Form.IDENTITY:
+        name = next((e.text for e in q.entities if e.kind is EntityKind.PERSON), "")
+        return f"资料中提到了“{name}”，但没有说明其身份（职务、单位等）。" if name else ""
     missing = unmatched_subject(q, context, cfg)
     names = "、".join(max((f + t for t in q.terms if f + t in q.norm), key=len, default=e.text)
                      for e in q.entities if has(e, context) for f in e.forms[:1])
@@ -194,7 +198,7 @@ def score_candidates(q: Question, pool: Pool, ev: Evidence, cosines: list[float]
                 score += cfg.w_slot * slot_fit(q, sentence, cfg)
             out.append(Candidate(rank, p, start, end, index, cov, form, score))
     out.sort(key=lambda c: (-c.score, c.rank, c.start))
-    if rule(q).needs_form:  # the answer must hold a number/date: choose among sentences that do
+    if rule(q).needs_form:  # the answer must hold a number, a date, who X is: choose among sentences that do
         out = [c for c in out if c.form >= cfg.min_form]
     if cfg.learned_scorer and cfg.learned_top:
         out = _learned(q, pool, ev, cosines, out[: cfg.learned_top], cfg) + out[cfg.learned_top :]

@@ -42,7 +42,7 @@ class ComposerConfig:
     # floors: below them the answer is "not found"
     min_coverage: float = 0.55  # weighted share of key terms/entities in the best sentence (+ its context)
     min_coverage_en: float = 0.3  # the same for English questions (the glossary translates only some words)
-    min_form: float = 0.5  # number/date questions: the sentence must hold a number/date at least this well
+    min_form: float = 0.5  # number, date, identity questions: the sentence must have that form at least this well
     min_score: float = 0.5  # overall score of the best sentence
     topic_gate: bool = True  # the cited paragraph must hold one of the question's topic terms (scoring.unmatched_topic)
     # forms whose cited paragraph, holding the head of what is asked about, must hold its modifiers too (兼职 of
@@ -112,6 +112,8 @@ class ComposerConfig:
     list_none: float = 0.3
     person_role: float = 1.0  # a role word (主席, 记者 …)
     person_none: float = 0.3
+    identity_found: float = 1.0  # X是谁: the sentence says who X is (X是…, 副主席X)
+    identity_none: float = 0.0  # it only names X (X说。): below min_form, so not chosen
     org_focus: float = 1.0  # an organisation named with the asked term
     org_other: float = 0.85
     org_none: float = 0.3

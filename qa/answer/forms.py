@@ -35,7 +35,7 @@ class FormRule:
     score: Scorer  # how well a normalised sentence has the shape of an answer, in [0, 1]
     short: Extractor  # the bare fact of a normalised sentence ("" when the form has none)
     long: bool = False  # answered by up to max_long_chars (lists, explanations), else max_fact_chars
-    needs_form: bool = False  # the answer sentence must score at least min_form (a number, a date)
+    needs_form: bool = False  # the answer sentence must score at least min_form (a number, a date, who X is)
     extends: bool = False  # may bring a lead-in's run or a second sentence (lists, explanations)
     slot: Slot = Slot.NONE  # whether the words filling the question's slot (slot.aligned_answer) may be the answer
     typed_first: Callable[[Question], bool] = lambda q: False  # the form's own answer goes before the slot's words
@@ -52,6 +52,7 @@ RULES: dict[Form, FormRule] = {
                         weak_shape=True),
     Form.ORG: FormRule(scoring.org_score, names.org_answer, slot=Slot.FIRST, named=True),
     Form.PERSON: FormRule(scoring.person_score, names.person_answer, slot=Slot.FIRST, weak_shape=True, named=True),
+    Form.IDENTITY: FormRule(scoring.identity_score, names.identity_answer, needs_form=True, enumerates=False),
     Form.PLACE: FormRule(scoring.place_score, names.place_answer, slot=Slot.FIRST, named=True,
                          typed_first=names.asks_kind),  # 哪个城市: a place of that kind beats the slot's words
     Form.TITLE: FormRule(scoring.title_score, facts.title_answer, slot=Slot.FALLBACK, enumerates=False),

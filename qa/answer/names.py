@@ -25,9 +25,11 @@ from qa.lexicon import (
     PLACE_SUFFIXES,
     PROVINCES,
     QUESTION_WORD,
+    ROLE_WORD,
     VENUE,
     VENUE_VERB,
 )
+from qa.query.kinds import EntityKind
 from qa.query.question import Question, is_person_name, pos_words, words_at
 
 Found = tuple[int, str]  # (where in the sentence, the name)
@@ -208,6 +210,45 @@ def person_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The person nearest the question's words; a 谁 question answered by a body or country (西共体, 北约, 美国财政部)
     when the sentence names no one."""
     return nearest(q, text, person_names(text)) or nearest(q, text, body_names(text))
+
+
+# --- who a named person is ---------------------------------------------------------------------------------------
+_DESCRIBED = re.compile(rf"(?:{NAME_TITLE}|{ROLE_WORD.pattern})$")  # a description before a name ends in its title
+_COPULA = re.compile(r"是(?!否|谁|不是)([^，,。；;！!？?]{2,40})")  # 卢柯宇是[城口供电公司营销岗的一线工人]
+_LEAD_APPOSITIVE = re.compile(r"(?:[（(][^）)]*[）)])?[，,]([^，,。；;！!？?]{2,40})")  # X（…），[description]，
+_DESCRIBING_FLAGS = ("n", "j", "l", "vn", "f", "m", "q", "b", "a")  # words a description of a person is made of
+
+
+def identity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
+    """Who the person of a `X是谁` question (`Form.IDENTITY`) is, as the sentence says: what follows `X是` to the
+    clause's end (卢柯宇是[城口供电公司营销岗的一线工人]), else the clause after a sentence-opening name and comma
+    (邓兆棠（…），[香港新界元朗厦村新围原居民]，…), else the description written right before the name when it ends in
+    a title or role ([重庆市总工会党组书记、副主席]余季平, 邀请[西南政法大学教授]赵万一); "" when it says neither
+    (张潇说。)."""
+    name = next((e.text for e in q.entities if e.kind is EntityKind.PERSON), "")
+    if not name:
+        return ""
+    found = [m.start() for m in re.finditer(re.escape(name), text)]
+    for at in found:
+        copula = _COPULA.match(text, at + len(name))
+        if copula and not copula.group(1).startswith(name):
+            return copula.group(1).strip(STOP)
+    lead = _LEAD_APPOSITIVE.match(text[len(name):]) if text.startswith(name) else None
+    if lead:  # an encyclopedia's or profile's opening: 邓兆棠（…），[香港新界元朗厦村新围原居民]，乡事派代表。
+        return lead.group(1)
+    for at in found:
+        words = words_at(text[:at])
+        start = at
+        for i in range(len(words) - 1, -1, -1):
+            begin, word, flag = words[i]
+            inside = flag == "v" and i > 0 and words[i - 1][2].startswith(("n", "j"))  # 社会[组织]工会联合会
+            if not (word in ("、", "的") or flag.startswith(_DESCRIBING_FLAGS) or inside):
+                break
+            start = begin
+        description = text[start:at].lstrip("、的")
+        if len(description) >= 2 and _DESCRIBED.search(description):
+            return description
+    return ""
 
 
 # --- organisations -----------------------------------------------------------------------------------------------

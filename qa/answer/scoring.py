@@ -25,6 +25,7 @@ from qa.answer.facts import (
     title_answer,
     year_like,
 )
+from qa.answer.names import identity_answer
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import BYLINE_ROLES, EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
@@ -234,6 +235,11 @@ def person_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
     """A role word (主席, 负责人 …) in the sentence; a byline's 记者 only when the question names it."""
     roles = (m.group(0) for m in ROLE_WORD.finditer(sentence))
     return cfg.person_role if any(r not in BYLINE_ROLES or r in q.norm for r in roles) else cfg.person_none
+
+
+def identity_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:
+    """The sentence says who the person a `X是谁` question names is (X是…, or a title right before the name)."""
+    return cfg.identity_found if identity_answer(q, sentence, cfg) else cfg.identity_none
 
 
 def org_score(q: Question, sentence: str, cfg: ComposerConfig) -> float:

@@ -15,6 +15,7 @@ class Form(StrEnum):
     LIST = "list"  # 哪些, 包括什么, which … measures
     ORG = "org"  # 哪家, 由谁主办, which organisation
     PERSON = "person"  # 谁, 哪位, who
+    IDENTITY = "identity"  # X是谁, 谁是X about a named person: who X is (a role, a description), not a name
     PLACE = "place"  # 哪里, 在哪, where
     TITLE = "title"  # 哪部电影, 什么节目: a work's title, usually in 《》
     EXPLANATION = "explanation"  # 为什么, 怎样, 有什么作用, why/how

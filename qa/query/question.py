@@ -86,6 +86,8 @@ _NOUNISH = ("n", "nz", "vn", "nr", "ns", "nt", "j", "l", "eng", "an", "i", "t")
 _FLAG_KINDS = {"ns": EntityKind.PLACE, "nt": EntityKind.ORG, "nr": EntityKind.PERSON}  # jieba tag → entity kind
 _QUESTION_CHARS = "为几多什哪怎如何谁"  # the first characters of the question words that may be inside a word
 _NOT_ASKING_FLAGS = ("ns", "nr", "nt", "nz")  # a longer name that begins with a question word: 几内亚
+_IDENTITY = re.compile(r"^(?:请问)?(?:(?P<before>[\u4e00-\u9fff]{2,4})(?:是谁|是什么人|是何人|是哪位|是做什么的)"
+                       r"|谁是(?P<after>[\u4e00-\u9fff]{2,4}))[?？。!！]*$")
 _NAMED_FOCUS_FORMS = (Form.NUMBER, Form.LIST, Form.DATE, Form.PERSON, Form.PLACE)  # focus may precede the asking
 
 
@@ -188,6 +190,11 @@ def analyze_question(text: str, lexicon: Lexicon | None = None) -> Question:
         return _english_question(text, norm, form, lexicon)
     words = pos_words(norm)
     entities, entity_words = _entities(norm, words)
+    named = identity_name(norm) if form is Form.PERSON else ""
+    if named:  # 赵万一是谁: the name is what the question is about, however jieba cut it (赵/万一)
+        form = Form.IDENTITY
+        entities = (*(e for e in entities if e.text not in named), Entity(named, EntityKind.PERSON))
+        entity_words |= {w for w, _ in pos_words(named)} | {named}
     terms, focus = _terms(words, form, entity_words)
     terms, focus = _with_quoted(norm, terms, focus, entity_words)
     unit = asked_unit(norm, focus) if form is Form.NUMBER else ""
@@ -303,6 +310,18 @@ def _segmentation_artefact(word: str) -> bool:
 def _place_kind(name: str) -> EntityKind:
     """A place name's kind: province-level names are provinces, the rest places."""
     return EntityKind.PROVINCE if name in PROVINCES else EntityKind.PLACE
+
+
+def identity_name(norm: str) -> str:
+    """The person a `X是谁` / `谁是X` / `X是什么人` question asks about, or "": X must look like a personal name (2-4
+    characters from a common surname, `is_person_name`) that jieba reads as one name or cuts after its surname
+    (赵/万一, 余/季平) — not 中国代表, 小女孩, 主席 (`鸡西市…主席是谁` asks for a name: the person form)."""
+    m = _IDENTITY.match(norm)
+    name = m and (m["before"] or m["after"])
+    if not name or not is_person_name(name):
+        return ""
+    first, flag = pos_words(name)[0]
+    return name if first == name and flag.startswith("nr") or len(first) == 1 else ""
 
 
 def is_person_name(word: str) -> bool:

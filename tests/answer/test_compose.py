@@ -76,7 +76,7 @@ def test_the_semantic_fallback_answers_a_reworded_question_only_above_its_floor(
 def test_every_form_has_one_rule():
     assert set(RULES) == set(Form)
     assert {f for f, r in RULES.items() if r.long} == {Form.LIST, Form.EXPLANATION}
-    assert {f for f, r in RULES.items() if r.needs_form} == {Form.NUMBER, Form.DATE}
+    assert {f for f, r in RULES.items() if r.needs_form} == {Form.NUMBER, Form.DATE, Form.IDENTITY}
 
 
 def test_a_model_read_from_a_path_keeps_its_id(tmp_path: Path):
@@ -169,3 +169,19 @@ def test_a_title_made_from_the_lead_is_no_context_for_the_gates():
     q = analyze_question(QUESTION)
     contexts = [gather(q, [Hit(p, 0.03, 1, 1)]).context[p.id] for p in (made, given)]
     assert ["导出" in c for c in contexts] == [False, True]
+
+
+def test_who_a_named_person_is_cites_what_describes_them_or_says_it_is_not_there():
+    texts = ["张潇说。", "近日,鸡西市一家社会工作服务中心的负责人张潇对记者说道。"]
+    paragraphs = [Paragraph(f"jx#p{n}", "jx", n, t, "社会组织建会") for n, t in enumerate(texts, 1)]
+
+    def answer(question: str, kept: list[Paragraph]):  # noqa: ANN202
+        q = analyze_question(question)
+        ev = replace(gather(q, [Hit(p, 0.03 - 0.01 * n, n + 1, n + 1) for n, p in enumerate(kept)]),
+                     cosines={p.id: 0.9 for p in kept}, model_id=E5_SMALL)
+        return compose(q, ev, ComposerConfig())
+
+    found = answer("张潇是谁？", paragraphs)
+    assert found.found and "负责人张潇" in found.text and found.short == "鸡西市一家社会工作服务中心的负责人"
+    refused = answer("张潇是谁？", paragraphs[:1])  # only 张潇说。: named, never described
+    assert not refused.found and any("张潇" in note and "身份" in note for note in refused.notes)

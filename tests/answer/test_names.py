@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.config import ComposerConfig
-from qa.answer.forms import short_answer
+from qa.answer.forms import form_score, short_answer
 from qa.answer.names import asked_kind, person_answer, person_names, place_answer
 from qa.answer.slot import aligned_answer
+from qa.index.tokens import normalize
 from qa.query.question import analyze_question
 
 CFG = ComposerConfig()
@@ -100,3 +101,21 @@ def test_where_a_sentence_says_something_lies():
 def test_a_country_asked_with_its_kind_word_keeps_it():
     q = analyze_question("他是哪国著名的作家？")
     assert short_answer(q, "他是德国著名的作家。", CFG) == "德国"
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("卢柯宇是谁？", "今年25岁的卢柯宇是城口供电公司营销岗的一线工人。", "城口供电公司营销岗的一线工人"),
+    ("余季平是谁？", "日前,重庆市总工会党组书记、副主席余季平在座谈会上如是说。", "重庆市总工会党组书记、副主席"),
+    ("赵万一是谁？", "邀请西南政法大学教授赵万一专题讲授《公司法》。", "西南政法大学教授"),
+    ("谁是郭会民？", "鸡西市社会组织工会联合会主席郭会民告诉记者。", "鸡西市社会组织工会联合会主席"),  # 组织 (v) inside
+    ("李祥是谁？", "据昆明市总工会副主席李祥介绍,街区活动丰富。", "昆明市总工会副主席"),  # not 据
+    ("邓兆棠是谁？", "邓兆棠（，），香港新界元朗厦村新围原居民，乡事派代表。", "香港新界元朗厦村新围原居民"),
+    ("张潇是谁？", "张潇说。", ""),  # names him, says nothing of who he is
+    ("张潇是谁？", "张潇说，驿站很方便。", ""),  # a comma after 说 is no opening appositive
+    ("张潇是谁？", "张潇是否参加了会议，尚不清楚。", ""),  # 是否 is no copula
+    ("张潇是谁？", "会见了来访的张潇。", ""),  # a description must end in a title or role
+])
+def test_who_a_named_person_is_comes_from_a_copula_or_the_title_before_the_name(question, sentence, expected):
+    q = analyze_question(question)
+    assert short_answer(q, sentence, CFG) == expected
+    assert form_score(q, normalize(sentence), CFG) == (1.0 if expected else 0.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.query.kinds import Form
+from qa.query.kinds import EntityKind, Form
 from qa.query.question import analyze_question
 
 
@@ -69,3 +69,21 @@ def test_keyword_style_questions_get_their_form(question, form):
 ])
 def test_artefacts_and_the_home_country_are_no_entities_the_evidence_must_name(question, entities):
     assert tuple(e.text for e in analyze_question(question).entities) == entities
+
+
+@pytest.mark.parametrize(("question", "name"), [
+    ("赵万一是谁？", "赵万一"),  # jieba cuts 赵/万一: the name is still what is asked about
+    ("余季平是谁", "余季平"),
+    ("谁是郭会民？", "郭会民"),
+    ("请问张潇是什么人？", "张潇"),
+])
+def test_who_a_named_person_is_asks_for_their_identity(question, name):
+    q = analyze_question(question)
+    assert q.form is Form.IDENTITY
+    assert [e.text for e in q.entities if e.kind is EntityKind.PERSON] == [name] and not q.terms
+
+
+@pytest.mark.parametrize("question", ["昆明市总工会主席是谁？", "中国代表是谁？", "小女孩是谁？", "主席是谁？",
+                                      "他是谁？", "谁是冠军？"])
+def test_who_is_asked_of_a_role_or_a_thing_asks_for_a_name(question):
+    assert analyze_question(question).form is Form.PERSON
