@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from qa.errors import QAError
 from qa.index.embed import Embedder, load_embedder
 from qa.index.indexer import IndexReport, build_index, index_status, settle
 from qa.index.store import Store, current_build, load_store, read_manifest
+from qa.index.tokens import normalize
 from qa.query.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
 from qa.retrieve.retriever import Retriever, rrf
 from qa.schema import Answer, Hit, SearchFilter
@@ -134,6 +135,9 @@ class QA:
                           latency_ms=(time.perf_counter() - start) * 1000.0)
         q, evidence = self.evidence(question, history, mode, k, where)
         answer = compose(q, evidence, self.settings.composer)
+        if where and not answer.found:  # "没有出现" may only mean "not within the filter"
+            notes = tuple(n.replace("现有资料中", "所选范围内的资料中", 1) for n in answer.notes)
+            answer = replace(answer, notes=(*notes, filter_note(where)))
         return replace(answer, question=question, resolved_question=q.text,
                        latency_ms=(time.perf_counter() - start) * 1000.0)
 
@@ -148,6 +152,7 @@ class QA:
 
         question = resolve_followup(question, clean_history(normalize_history(history)))
         retriever = self.live()  # one index for the whole answer, even if a writer swaps it meanwhile
+        question = _sound_alike_fixed(question, retriever.store.doc_freq.count)
         q = self._analyze(question, retriever)
         xq = retriever.query_vector(question)
         hits = retriever.search(question, _top(k, self.settings.top_k), mode, xq, where)
@@ -203,6 +208,39 @@ def normalize_history(history: list[Any] | None) -> list[dict[str, str]]:
             turns.append({"role": turn.get("role") if turn.get("role") == "assistant" else "user",
                           "content": turn["content"]})
     return turns
+
+
+def _sound_alike_fixed(question: str, count: Callable[[str], int]) -> str:
+    """`question` with a union term typed as a sound-alike slip (公会 for 工会) read as the term, where the archive
+    writes the term and never the slip (`qa.query.spelling`); the answer then shows it as "理解为：…"."""
+    from qa.query.question import is_english
+    from qa.query.spelling import sound_alike_terms
+
+    if is_english(question):
+        return question
+    norm = normalize(question)
+    fixed, fixes = sound_alike_terms(norm, count)
+    if not fixes:
+        return question
+    log.debug("read %s as %s", "、".join(s for s, _ in fixes), "、".join(t for _, t in fixes))
+    if len(norm) != len(question):  # normalising changed the length (rare): answer from the normalised text
+        return fixed
+    out, at = [], 0  # keep the question as written (traditional, full-width) around the fixed words
+    for slip, term in fixes:
+        start = norm.index(slip, at)
+        out += [question[at:start], term]
+        at = start + len(slip)
+    return "".join([*out, question[at:]])
+
+
+def filter_note(where: SearchFilter) -> str:
+    """The note a refusal under a search filter carries: what was searched (the rest of the archive was not)."""
+    parts = []
+    if where.since or where.until:
+        parts.append(f"日期 {where.since or '最早'} 至 {where.until or '最新'}")
+    if where.sources:
+        parts.append(f"来源 {'、'.join(where.sources)}")
+    return f"只查找了所选范围内的资料（{'；'.join(parts)}），范围外的资料没有查找。"
 
 
 def _top(k: int | None, default: int) -> int:

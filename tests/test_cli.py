@@ -31,6 +31,12 @@ def test_index_search_ask(dirs: list[str], capsys: pytest.CaptureFixture[str]):
     assert "174" in out and "[1]" in out and "spb#p1" in out
 
 
+def test_a_union_term_typed_as_a_sound_alike_is_read_as_the_term(dirs: list[str], capsys: pytest.CaptureFixture[str]):
+    assert main(["ask", "沙坪坝区建了多少个公会驿占？", *dirs]) == 0
+    out = capsys.readouterr().out
+    assert "理解为：沙坪坝区建了多少个工会驿站？" in out and "174" in out and "[1]" in out
+
+
 def test_a_reader_that_stops_early_gets_no_traceback(dirs: list[str]):
     """`qa ask … | head -1`: the pipe closes before the answer is written; the command ends quietly with 0."""
     import os
@@ -79,6 +85,15 @@ def test_impossible_date_filters_are_refused(dirs: list[str], capsys: pytest.Cap
     assert main(["ask", "沙坪坝区建了多少个工会驿站？", *options, *dirs]) == 2
     assert message in capsys.readouterr().err
     assert main(["ask", "沙坪坝区建了多少个工会驿站？", "--since", "2024-02-29", "--until", "2024-02", *dirs]) == 0
+
+
+def test_a_refusal_under_a_filter_says_only_the_filtered_part_was_searched(dirs: list[str],
+                                                                           capsys: pytest.CaptureFixture[str]):
+    assert main(["ask", "沙坪坝区建了多少个工会驿站？", "--source", "没有这个来源", *dirs]) == 0
+    out = capsys.readouterr().out
+    assert "没有找到" in out and "只查找了所选范围内的资料（来源 没有这个来源）" in out and "现有资料中" not in out
+    assert main(["ask", "沙坪坝区建了多少个工会驿站？", *dirs]) == 0
+    assert "所选范围" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("k", ["0", "-5"])

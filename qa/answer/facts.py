@@ -28,9 +28,12 @@ STOP = "，,。；;：:！？!?（）()“”\"、 "  # ends a short answer read
 CLAUSE_END = "，,。；;：:！？!?"  # ends a clause
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,000 with its thousands separators
-# a number or a range of two (65-70厘米, 0.5至10公尺), or Chinese numerals; then 余/多, a magnitude, a unit
+# a number or a range of two (65-70厘米, 0.5至10公尺), or Chinese numerals; then 余/多, a magnitude, a unit (after a
+# space too, as some sites write it: 关停小程序 87 款; 起 not after 一: 一起 is "together")
 QUANTITY = re.compile(rf"(?P<num>{_NUM}(?:\s*[-~～至到]\s*{_NUM})?|[{NUMERAL_CHARS}]+)(?:余|多)?(?P<mag>万|亿|千)?"
-                      rf"(?:余|多)?(?P<unit>{'|'.join(UNITS)})?")
+                      rf"(?:余|多)?(?: ?(?P<unit>{'|'.join('(?<!一)起' if u == '起' else u for u in UNITS)}))?")
+_NAME_REACH = 20  # the characters after a date read for a name it starts
+_SPACED_UNIT = re.compile(r"(?<=[\d万亿千余多]) (?=[^\d\s])")
 DETERMINERS = frozenset("另每这那同某任其该此")  # before a Chinese numeral they make it a determiner: 另一架, 这一批
 UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
@@ -103,7 +106,8 @@ def quantity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     answer = ordinal.group(0) if ordinal else _best_quantity(q, text, cfg)
     measure, at = asked_measure(q), text.find(answer) + len(answer)  # (the answer's first occurrence)
     alone = measure and any(s == at and w == measure for s, w, _ in words_at(text))  # not the 集 of 集团
-    return answer + measure if answer and alone and not answer.endswith(measure) else answer
+    answer = answer + measure if answer and alone and not answer.endswith(measure) else answer
+    return _SPACED_UNIT.sub("", answer)  # 87 款 → 87款: the space some sites set before a unit is no part of it
 
 
 def asked_measure(q: Question) -> str:
@@ -140,16 +144,26 @@ def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 
 def _starts_name(q: Question, text: str, at: int) -> bool:
-    """Two or more of the question's terms follow `at` one after another, none a verb: the date before them is part of
-    a name (2024年[企业][民主][管理工作][培训]), not when something happened (1950年[工会][成立])."""
-    run = []
+    """The date before `at` is part of a name the question gives, not when something happened (1950年[工会]成立): two
+    or more of the question's terms follow it one after another, none a verb (2024年[企业][民主][管理工作][培训]), or
+    a run of two or more nouns that holds one of the question's terms or names (2024年[阳光][少年][工会][夏令营]活动,
+    where the question asks 阳光少年工会夏令营开营时间)."""
+    run, start = [], at
     while True:
         term = next((t for t in q.terms if text.startswith(t, at)), None)
         if term is None:
             break
         run.append(term)
         at += len(term)
-    return len(run) >= 2 and not any(f.startswith("v") and f != "vn" for t in run for _, f in pos_words(t))
+    if len(run) >= 2 and not any(f.startswith("v") and f != "vn" for t in run for _, f in pos_words(t)):
+        return True
+    nouns = []
+    for _, word, flag in words_at(text[start : start + _NAME_REACH]):
+        if not (flag.startswith(("n", "j", "l")) or flag == "m" and not word[0].isdigit()):
+            break
+        nouns.append(word)
+    asked = (*q.terms, *(f for e in q.entities for f in e.forms))
+    return len(nouns) >= 2 and any(w in asked for w in nouns)
 
 
 def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:

@@ -209,6 +209,8 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
     if not m:
         return 0.0
     before, after = _sides(q.norm, m)
+    if m.group(0).startswith("是") and _cleft(after):  # X是[哪家单位]主办的: X is the topic, not next to it
+        before = ""
     room = min(len(before), 12) + min(len(after), 12)
     if room < 2:
         return 0.0
@@ -223,6 +225,15 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
         anywhere = _longest(after, text, tail=False)
         left, right = (left, "") if len(left) >= len(anywhere) else ("", anywhere)
     return (len(left) + len(right)) / room
+
+
+def _cleft(after: str) -> bool:
+    """The question's words after `是+question word` end in a verb and 的 (是哪家单位[主办的], 是谁[发明的]): the one
+    asked for comes right before that verb in the sentence, and the subject before 是 is only the topic."""
+    from qa.query.question import pos_words
+
+    words = [(w, f) for w, f in pos_words(after) if w not in ("的", "呢")]
+    return after.rstrip("呢").endswith("的") and bool(words) and words[-1][1].startswith(("v", "b"))  # 主办: b
 
 
 def _sides(question: str, ask: re.Match[str]) -> tuple[str, str]:

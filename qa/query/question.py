@@ -86,6 +86,7 @@ _NOUNISH = ("n", "nz", "vn", "nr", "ns", "nt", "j", "l", "eng", "an", "i", "t")
 _FLAG_KINDS = {"ns": EntityKind.PLACE, "nt": EntityKind.ORG, "nr": EntityKind.PERSON}  # jieba tag → entity kind
 _QUESTION_CHARS = "为几多什哪怎如何谁"  # the first characters of the question words that may be inside a word
 _NOT_ASKING_FLAGS = ("ns", "nr", "nt", "nz")  # a longer name that begins with a question word: 几内亚
+_MARKUP = re.compile(r"</?[a-z][^<>]*>", re.IGNORECASE)  # an HTML tag pasted into a question
 _IDENTITY = re.compile(r"^(?:请问)?(?:(?P<before>[\u4e00-\u9fff]{2,4})(?:是谁|是什么人|是何人|是哪位|是做什么的)"
                        r"|谁是(?P<after>[\u4e00-\u9fff]{2,4}))[?？。!！]*$")
 _NAMED_FOCUS_FORMS = (Form.NUMBER, Form.LIST, Form.DATE, Form.PERSON, Form.PLACE)  # focus may precede the asking
@@ -139,7 +140,8 @@ class Question:
 
 
 def is_english(text: str) -> bool:
-    """Mainly Latin letters (more Latin letters than CJK characters)."""
+    """Mainly Latin letters (more Latin letters than CJK characters), markup such as `<script>` not counted."""
+    text = _MARKUP.sub("", text)
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     return latin > 2 * cjk and latin >= 3

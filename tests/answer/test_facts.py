@@ -60,6 +60,13 @@ def test_slot_fit_prefers_the_sentence_that_repeats_the_words_around_the_slot():
     assert 0 < fits <= 1
 
 
+def test_in_a_cleft_question_the_subject_before_the_copula_is_no_side_of_the_slot():
+    q = analyze_question("江西省首届职工创新成果交流大会是哪家单位主办的？")  # 是[…]主办的: who did it
+    assert slot_fit(q, "近日,江西省首届职工创新成果交流大会在南昌举行。", CFG) == 0.0  # names the subject only
+    q = analyze_question("中国的首都是哪里？")  # no verb after the slot: 是 is a copula, the subject its side
+    assert slot_fit(q, "中国的首都是北京。", CFG) == 1.0
+
+
 def test_slot_fit_finds_the_words_before_the_slot_without_their_aspect_particle():
     q = analyze_question("全市职工收入同比增长了多少？")  # the sentence writes 同比增长 without 了
     fits = slot_fit(q, "一季度，全市职工收入同比增长6.2%。", CFG)
@@ -131,6 +138,10 @@ def test_of_two_equally_close_quantities_the_one_after_the_question_s_words_wins
     ("项目建了多少年？", "项目从2019-2021年建设，历时3年。", "3年"),  # a range of years is a date
     ("这座古城有多少年历史？", "古城已有2000年历史。", "2000年"),  # years asked: 2000年 is a number of years
     ("活动持续多少天？", "活动时间为3月10-12日，共3天。", "3天"),  # 10-12日 is a date
+    ("7月份全社会用电量是多少？", "7月份全社会用电量8888亿千瓦时，同比增长6.5%。", "8888亿千瓦时"),
+    ("共破刑事案件多少起？", "两地警方一起行动，共破刑事案件2.38万起。", "2.38万起"),  # 一起 is "together"
+    ("上半年关停了多少款小程序？", "2023 年上半年，关停小程序 87 款。", "87款"),  # a space before the unit
+    ("蓄洪了多少立方米？", "蓄滞洪区共蓄洪18.47亿立方米。", "18.47亿立方米"),
 ])
 def test_quantities_with_ranges_separators_and_length_units(question, sentence, expected):
     assert quantity_answer(analyze_question(question), sentence, CFG) == expected
@@ -163,6 +174,8 @@ def test_a_list_questions_slot_runs_over_its_items():
     ("公司哪年成立？", "公司成立于1994年5月30日，总部位于北京。", "1994年"),  # a year asked: the year only
     ("大会什么时候召开？", "大会于2023年6月8日召开。", "2023年6月8日"),
     ("工会哪年成立？", "1950年工会成立，1980年恢复。", "1950年"),  # 工会 成立 after it: when, not a name
+    ("阳光少年工会夏令营开营时间", "7月15日,2024年阳光少年工会夏令营活动在涪陵区武陵山劳模疗养休养基地正式开营。",
+     "7月15日"),  # 2024年 begins the camp's name (jieba's nouns 阳光 少年 工会 夏令营)
 ])
 def test_a_date_questions_short_answer_is_the_date_tied_to_its_terms(question, sentence, expected):
     assert date_answer(analyze_question(question), sentence, CFG) == expected

@@ -7,7 +7,7 @@ from conftest import compose_text
 
 from qa.query.english import Lexicon, is_pinyin
 from qa.query.kinds import Form
-from qa.query.question import analyze_question, search_query
+from qa.query.question import analyze_question, is_english, search_query
 from qa.schema import Hit, Paragraph
 
 TEXTS = [
@@ -78,3 +78,16 @@ def test_english_question_answered_from_the_translated_words(lexicon: Lexicon) -
 def test_a_foreign_or_unlisted_place_is_a_name_the_evidence_must_hold(lexicon: Lexicon) -> None:
     q = analyze_question("What did the Lhasa federation of trade unions build?", lexicon)
     assert any("拉萨" in e.forms for e in q.entities)  # from the dictionary: no bundled paragraph names it
+
+
+@pytest.mark.parametrize(("question", "english"), [
+    ("How many union stations has Shapingba built?", True),
+    ("<script>alert(1)</script>沙坪坝区建了多少个工会驿站？", False),  # markup is not English words
+    ("<b>沙坪坝</b>区建了多少个station？", False),
+])
+def test_a_question_is_english_by_its_words_not_its_markup(question, english):
+    assert is_english(question) is english
+
+
+def test_union_service_stations_are_the_union_s_stations():
+    assert analyze_question("How many union service stations has Shapingba District built?").terms == ("工会驿站",)
