@@ -124,6 +124,7 @@ class QA:
         embedded and searched (an English one also with its Chinese words), the evidence gathered, and composed.
         """
         from qa.answer.compose import compose
+        from qa.answer.render import ARCHIVE_SCOPE, FILTER_SCOPE
 
         start = time.perf_counter()
         raw = question if isinstance(question, str) else ""
@@ -136,7 +137,7 @@ class QA:
         q, evidence = self.evidence(question, history, mode, k, where)
         answer = compose(q, evidence, self.settings.composer)
         if where and not answer.found:  # "没有出现" may only mean "not within the filter"
-            notes = tuple(n.replace("现有资料中", "所选范围内的资料中", 1) for n in answer.notes)
+            notes = tuple(n.replace(ARCHIVE_SCOPE, FILTER_SCOPE, 1) for n in answer.notes)
             answer = replace(answer, notes=(*notes, filter_note(where)))
         return replace(answer, question=question, resolved_question=q.text,
                        latency_ms=(time.perf_counter() - start) * 1000.0)
@@ -214,23 +215,17 @@ def _sound_alike_fixed(question: str, count: Callable[[str], int]) -> str:
     """`question` with a union term typed as a sound-alike slip (公会 for 工会) read as the term, where the archive
     writes the term and never the slip (`qa.query.spelling`); the answer then shows it as "理解为：…"."""
     from qa.query.question import is_english
-    from qa.query.spelling import sound_alike_terms
+    from qa.query.spelling import read_as_terms, sound_alike_terms
 
     if is_english(question):
         return question
     norm = normalize(question)
-    fixed, fixes = sound_alike_terms(norm, count)
-    if not fixes:
+    slips = sound_alike_terms(norm, count)
+    if not slips:
         return question
-    log.debug("read %s as %s", "、".join(s for s, _ in fixes), "、".join(t for _, t in fixes))
-    if len(norm) != len(question):  # normalising changed the length (rare): answer from the normalised text
-        return fixed
-    out, at = [], 0  # keep the question as written (traditional, full-width) around the fixed words
-    for slip, term in fixes:
-        start = norm.index(slip, at)
-        out += [question[at:start], term]
-        at = start + len(slip)
-    return "".join([*out, question[at:]])
+    log.debug("read %s", "、".join(f"{s.text} as {s.term}" for s in slips))
+    # the question as written (traditional, full-width) around the terms, where normalising kept its length
+    return read_as_terms(question if len(norm) == len(question) else norm, slips)
 
 
 def filter_note(where: SearchFilter) -> str:

@@ -48,11 +48,14 @@ def read_questions(path: Path) -> Iterator[tuple[int, dict, str]]:
     GBK or GB18030, as ingestion reads them."""
     from qa.ingest.load import decode
 
+    data = path.read_bytes()
+    if not data.strip():  # an empty file: no questions, no answers
+        return
     try:
-        text = decode(path.read_bytes())
+        text = decode(data)
     except QAError as exc:
         raise QAError(f"input file {path}: {exc}") from None
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):  # JSON may hold U+2028 raw: not a line break here
         if not line.strip():
             continue
         try:
@@ -87,6 +90,8 @@ def answer_file(qa: QA, input_path: Path, output_path: Path, show_progress: bool
         raise QAError(f"input {input_path} is a folder, not a JSONL file")
     if output_path.exists() and output_path.resolve() == input_path.resolve():
         raise QAError(f"--output {output_path} is the input file: write the answers to another file")
+    if output_path.is_dir():
+        raise QAError(f"--output {output_path} is a folder: give the answers file's path")
     rows = list(read_questions(input_path))
     out, errors = [], 0
     for lineno, row, problem in tqdm(rows, desc="answering", unit="q", disable=not show_progress):

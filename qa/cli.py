@@ -142,6 +142,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.index.indexer import build_index
     from qa.index.stages import summary as stage_summary
 
+    if args.replace_corpus and args.corpus is None:
+        raise QAError("--replace-corpus re-indexes from the corpus given with --corpus: give --corpus DIR")
     settings = _settings(args, writing=True)
     _, report = build_index(settings, load_embedder(settings), rebuild=args.rebuild)
     print(f"index {settings.index_dir}: {report.summary()}")
@@ -167,16 +169,18 @@ def open_index(args: argparse.Namespace) -> QA:
 def cmd_search(args: argparse.Namespace) -> int:
     from qa.ui.terminal import format_hits
 
+    where = search_filter(args)  # a bad filter is an error before the index and model are loaded
     qa = open_index(args)
-    print(format_hits(qa.search(args.query, args.k, args.mode, where=search_filter(args))))
+    print(format_hits(qa.search(args.query, args.k, args.mode, where=where)))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.ui.terminal import format_answer
 
+    where = search_filter(args)
     qa = open_index(args)
-    print(format_answer(qa.ask(args.question, args.history, where=search_filter(args))))
+    print(format_answer(qa.ask(args.question, args.history, where=where)))
     return 0
 
 

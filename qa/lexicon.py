@@ -98,9 +98,9 @@ ORG_SUFFIX = "|".join(_used_by("org_suffixes.tsv", "sentence"))  # ends an organ
 SUBJECT_WORD = re.compile("|".join(_used_by("org_suffixes.tsv", "followup")))  # completes a subject: 沙坪坝区+总工会
 
 # --- news openings (qa/ingest/clean.py, qa/answer/facts.py) --------------------------------------------------------
-# an agency dateline opening a news item: 新华社北京8月1日电, 中新网肇庆7月26日电, 【环球时报8月2日讯】, not 8月1日电力…
+# an agency dateline opening a news item: 新华社北京8月1日电(商务部…), 【环球时报8月2日讯】; not 8月1日电力/电商…
 AGENCY_DATELINE = (r"[【\[]?[^，。,\s【】]{0,12}?(?:社|网|报|台|经纬|客户端|新闻|APP)[^，。,\s]{0,8}?\d{1,2}月\d{1,2}日"
-                   r"(?:电(?![力费价量池站动视影话子器车源厂梯竞网信台压流缆脑])|讯(?![号息]))[】\]]?")
+                   r"(?:电(?![力费价量池站动视影话子器车源厂梯竞网信台压流缆脑]|商(?!务))|讯(?![号息]))[】\]]?")
 
 # --- answer cues (qa/answer/scoring.py, facts.py) ----------------------------------------------------------------
 def cues(cue: str, file: str = "answer_cues.tsv") -> str:

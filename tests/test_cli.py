@@ -124,6 +124,28 @@ def test_answer_input_that_cannot_be_used_is_a_clear_error_and_is_never_overwrit
     assert f"input file {binary}" in err and "Traceback" not in err
 
 
+def test_answer_keeps_one_row_per_line_and_refuses_a_folder_as_output(dirs: list[str], tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]):
+    questions, out = tmp_path / "q.jsonl", tmp_path / "a.jsonl"
+    rows = [{"id": "a", "question": "沙坪坝区\u2028建了多少个工会驿站？"},  # written raw by json.dumps
+            {"id": "b", "question": "工会驿站\x85在哪里？"}]
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert main(["answer", "--input", str(questions), "--output", str(out), *dirs]) == 0
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").split("\n") if line] == ["a", "b"]
+    assert main(["answer", "--input", str(questions), "--output", str(tmp_path), *dirs]) == 2
+    assert "is a folder" in capsys.readouterr().err and not list(tmp_path.glob("*.tmp"))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert main(["answer", "--input", str(empty), "--output", str(out), *dirs]) == 0
+    assert out.read_text(encoding="utf-8") == ""
+
+
+def test_replace_corpus_needs_the_corpus_to_replace_it_with(dirs: list[str], capsys: pytest.CaptureFixture[str]):
+    index = dirs[dirs.index("--index") + 1]
+    assert main(["index", "--index", index, "--replace-corpus", "-q"]) == 2
+    assert "give --corpus DIR" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("encoding", ["gbk", "utf-16", "utf-8-sig"])
 def test_answer_reads_questions_in_the_encodings_ingestion_reads(dirs: list[str], tmp_path: Path, encoding: str):
     questions, out = tmp_path / "q.jsonl", tmp_path / "a.jsonl"

@@ -25,7 +25,8 @@ from qa.answer.extend import enumeration, lead_in_run, second_sentence, semantic
 from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
 from qa.answer.learned import SentenceScorer, blended, pool_features, sigmoid
-from qa.answer.render import not_found, render
+from qa.answer.names import asked_person
+from qa.answer.render import ARCHIVE_SCOPE, not_found, render
 from qa.answer.scoring import (
     Candidate,
     coverage,
@@ -129,7 +130,7 @@ def _near_miss(q: Question, context: str, cfg: ComposerConfig) -> str:
     """The reason shown with "没有找到" when the archive has the question's names but not its topic (or, asked who a
     named person is, only names them)."""
     if q.form is Form.IDENTITY:
-        name = next((e.text for e in q.entities if e.kind is EntityKind.PERSON), "")
+        name = asked_person(q)
         return f"资料中提到了“{name}”，但没有说明其身份（职务、单位等）。" if name else ""
     missing = unmatched_subject(q, context, cfg)
     names = "、".join(max((f + t for t in q.terms if f + t in q.norm), key=len, default=e.text)
@@ -146,7 +147,7 @@ def entity_gate(q: Question, ev: Evidence) -> Refusal | None:
     missing = [e for e in q.entities
                if not any(_has_entity(e, h.paragraph, ev.context[h.paragraph.id]) for h in ev.hits)]
     if missing:
-        return Refusal("entity gate", f"现有资料中没有出现“{'、'.join(e.text for e in missing)}”。")
+        return Refusal("entity gate", f"{ARCHIVE_SCOPE}没有出现“{'、'.join(e.text for e in missing)}”。")
     return None
 
 

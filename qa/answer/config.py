@@ -105,6 +105,7 @@ class ComposerConfig:
     number_near: float = 0.15
     date_full: float = 1.0  # an absolute date
     date_relative: float = 0.5  # 近日, 今年 …
+    name_reach_chars: int = 20  # after a bare year, how far a name it starts is read (2024年阳光少年工会夏令营)
     dateline_dates: bool = False  # a news agency's dateline (新华社北京8月1日电) counts as a date the sentence states
     list_enumeration: float = 0.75  # three or more items joined by 、 (+ list_focus × focus next to them)
     list_focus: float = 0.25

@@ -29,11 +29,10 @@ CLAUSE_END = "，,。；;：:！？!?"  # ends a clause
 BULLET = re.compile(r"^[\s◆●■▲★☆·•\-—]*(?:\d{1,2}[.、．]\s*)?")
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,000 with its thousands separators
 # a number or a range of two (65-70厘米, 0.5至10公尺), or Chinese numerals; then 余/多, a magnitude, a unit (after a
-# space too, as some sites write it: 关停小程序 87 款; 起 not after 一: 一起 is "together")
-QUANTITY = re.compile(rf"(?P<num>{_NUM}(?:\s*[-~～至到]\s*{_NUM})?|[{NUMERAL_CHARS}]+)(?:余|多)?(?P<mag>万|亿|千)?"
-                      rf"(?:余|多)?(?: ?(?P<unit>{'|'.join('(?<!一)起' if u == '起' else u for u in UNITS)}))?")
-_NAME_REACH = 20  # the characters after a date read for a name it starts
-_SPACED_UNIT = re.compile(r"(?<=[\d万亿千余多]) (?=[^\d\s])")
+# space too, as some sites write it: 关停小程序 87 款; 起 not after 一: 一起 is "together"; 千瓦 is a unit, not 千)
+_UNIT = "|".join("(?<!一)起" if u == "起" else u for u in UNITS)
+QUANTITY = re.compile(rf"(?P<num>{_NUM}(?:\s*[-~～至到]\s*{_NUM})?|[{NUMERAL_CHARS}]+)(?:余|多)?"
+                      rf"(?P<mag>万|亿|千(?!瓦))?(?:余|多)?(?: ?(?P<unit>{_UNIT}))?")
 DETERMINERS = frozenset("另每这那同某任其该此")  # before a Chinese numeral they make it a determiner: 另一架, 这一批
 UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
@@ -107,7 +106,9 @@ def quantity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     measure, at = asked_measure(q), text.find(answer) + len(answer)  # (the answer's first occurrence)
     alone = measure and any(s == at and w == measure for s, w, _ in words_at(text))  # not the 集 of 集团
     answer = answer + measure if answer and alone and not answer.endswith(measure) else answer
-    return _SPACED_UNIT.sub("", answer)  # 87 款 → 87款: the space some sites set before a unit is no part of it
+    unit = QUANTITY.match(answer)  # 87 款 → 87款: the space some sites set before a unit is no part of it
+    at = unit.start("unit") if unit and unit.group("unit") else 0
+    return answer[: at - 1] + answer[at:] if at and answer[at - 1] == " " else answer
 
 
 def asked_measure(q: Question) -> str:
@@ -135,7 +136,7 @@ def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     when the question asks for a year (哪一年)."""
     found = content_dates(text, cfg)
     # a date the question writes itself, or one that starts a name the question gives, is no answer
-    dates = [m for m in found if m.group(0) not in q.norm and not _starts_name(q, text, m.end())] or found
+    dates = [m for m in found if m.group(0) not in q.norm and not _starts_name(q, text, m, cfg)] or found
     if not dates:
         return ""
     best = max(dates, key=lambda m: (sum(_tie(text, t, m.start(), m.end(), cfg) for t in q.terms), len(m.group(0))))
@@ -143,12 +144,12 @@ def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     return year.group(0) if year else best.group(0)
 
 
-def _starts_name(q: Question, text: str, at: int) -> bool:
-    """The date before `at` is part of a name the question gives, not when something happened (1950年[工会]成立): two
-    or more of the question's terms follow it one after another, none a verb (2024年[企业][民主][管理工作][培训]), or
-    a run of two or more nouns that holds one of the question's terms or names (2024年[阳光][少年][工会][夏令营]活动,
-    where the question asks 阳光少年工会夏令营开营时间)."""
-    run, start = [], at
+def _starts_name(q: Question, text: str, date: re.Match[str], cfg: ComposerConfig) -> bool:
+    """The date is part of a name the question gives, not when something happened (1950年[工会]成立): two or more of
+    the question's terms follow it one after another, none a verb (2024年[企业][民主][管理工作][培训]), or a bare year
+    is followed by two or more nouns that the question writes together (2024年[阳光少年工会夏令营]活动 for
+    阳光少年工会夏令营开营时间, where jieba cuts the name into nouns the question does not hold as terms)."""
+    run, at = [], date.end()
     while True:
         term = next((t for t in q.terms if text.startswith(t, at)), None)
         if term is None:
@@ -157,14 +158,14 @@ def _starts_name(q: Question, text: str, at: int) -> bool:
         at += len(term)
     if len(run) >= 2 and not any(f.startswith("v") and f != "vn" for t in run for _, f in pos_words(t)):
         return True
+    if not re.fullmatch(r"\d{4}年", date.group(0)):
+        return False
     nouns = []
-    for _, word, flag in words_at(text[start : start + _NAME_REACH]):
+    for _, word, flag in words_at(text[date.end() : date.end() + cfg.name_reach_chars]):
         if not (flag.startswith(("n", "j", "l")) or flag == "m" and not word[0].isdigit()):
             break
         nouns.append(word)
-    asked = (*q.terms, *(f for e in q.entities for f in e.forms))
-    return len(nouns) >= 2 and any(w in asked for w in nouns)
-
+    return any("".join(nouns[:n]) in q.norm for n in range(len(nouns), 1, -1))
 
 def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The first 《title》 the question does not already name, with its brackets."""

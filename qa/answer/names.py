@@ -215,8 +215,22 @@ def person_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 # --- who a named person is ---------------------------------------------------------------------------------------
 _DESCRIBED = re.compile(rf"(?:{NAME_TITLE}|{ROLE_WORD.pattern})$")  # a description before a name ends in its title
 _COPULA = re.compile(r"是(?!否|谁|不是)([^，,。；;！!？?]{2,40})")  # 卢柯宇是[城口供电公司营销岗的一线工人]
+_NOT_DESCRIPTION = re.compile(r"(?:在|这样|那样|从|于|如何|怎样|因为|由于|\d)")  # 是[在去年]…, 是[2019年]…
 _LEAD_APPOSITIVE = re.compile(r"(?:[（(][^）)]*[）)])?[，,]([^，,。；;！!？?]{2,40})")  # X（…），[description]，
 _DESCRIBING_FLAGS = ("n", "j", "l", "vn", "f", "m", "q", "b", "a")  # words a description of a person is made of
+
+
+def asked_person(q: Question) -> str:
+    """The person a question names (the one a `X是谁` question asks about), or ""."""
+    return next((e.text for e in q.entities if e.kind is EntityKind.PERSON), "")
+
+
+def _describes(words: str) -> bool:
+    """`words` after `X是` or an opening `X，` say what X is: they end in a noun (一线工人, 原居民), not a cleft's when
+    or how (是2019年入职的, 是在去年加入的, 是这样说的)."""
+    tags = pos_words(words)
+    return (len(words) >= 2 and not words.endswith("的") and not _NOT_DESCRIPTION.match(words)
+            and bool(tags) and tags[-1][1].startswith("n"))
 
 
 def identity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
@@ -225,16 +239,16 @@ def identity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     (邓兆棠（…），[香港新界元朗厦村新围原居民]，…), else the description written right before the name when it ends in
     a title or role ([重庆市总工会党组书记、副主席]余季平, 邀请[西南政法大学教授]赵万一); "" when it says neither
     (张潇说。)."""
-    name = next((e.text for e in q.entities if e.kind is EntityKind.PERSON), "")
+    name = asked_person(q)
     if not name:
         return ""
     found = [m.start() for m in re.finditer(re.escape(name), text)]
     for at in found:
         copula = _COPULA.match(text, at + len(name))
-        if copula and not copula.group(1).startswith(name):
+        if copula and _describes(copula.group(1).strip(STOP)) and not copula.group(1).startswith(name):
             return copula.group(1).strip(STOP)
     lead = _LEAD_APPOSITIVE.match(text[len(name):]) if text.startswith(name) else None
-    if lead:  # an encyclopedia's or profile's opening: 邓兆棠（…），[香港新界元朗厦村新围原居民]，乡事派代表。
+    if lead and _describes(lead.group(1)):  # an opening: 邓兆棠（…），[香港新界元朗厦村新围原居民]，乡事派代表。
         return lead.group(1)
     for at in found:
         words = words_at(text[:at])

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 ENGLISH_NOTE = "问题为英文，答案引自中文原文。"
 NOT_FOUND = "根据现有资料，没有找到关于{topic}的信息。"
+ARCHIVE_SCOPE = "现有资料中"  # how a refusal's reason names what was searched: the whole archive …
+FILTER_SCOPE = "所选范围内的资料中"  # … or, under a search filter, the part it selects (qa/api.py)
 MARKER = re.compile(r"\[\d+\]")
 
 

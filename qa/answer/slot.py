@@ -230,8 +230,6 @@ def slot_fit(q: Question, text: str, cfg: ComposerConfig) -> float:
 def _cleft(after: str) -> bool:
     """The question's words after `是+question word` end in a verb and 的 (是哪家单位[主办的], 是谁[发明的]): the one
     asked for comes right before that verb in the sentence, and the subject before 是 is only the topic."""
-    from qa.query.question import pos_words
-
     words = [(w, f) for w, f in pos_words(after) if w not in ("的", "呢")]
     return after.rstrip("呢").endswith("的") and bool(words) and words[-1][1].startswith(("v", "b"))  # 主办: b
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
+from typing import NamedTuple
 
 from qa.lexicon import USER_DICT
 from qa.query.question import words_at
 
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _LONGEST = 8  # characters: the longest stretch compared with a term
+_NAME_FLAGS = ("nr", "ns", "nt")  # jieba: a person, place or organisation — a name, not a slip (龚辉 is no 工会)
 
 
 @cache
@@ -48,33 +50,48 @@ def _common(word: str) -> int:
     return jieba_tokenizer().FREQ.get(word) or 0
 
 
-def sound_alike_terms(norm: str, count: Callable[[str], int]) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """`norm` (a normalised Chinese question) with each slip replaced by the term it sounds like, and the
-    (slip, term) pairs; `norm` unchanged and () when there is none. `count(text)` is how many paragraphs of the
-    archive hold `text`."""
+class Slip(NamedTuple):
+    """A stretch `norm[start:end]` of the question read as `term`."""
+
+    start: int
+    end: int
+    text: str
+    term: str
+
+
+def sound_alike_terms(norm: str, count: Callable[[str], int]) -> tuple[Slip, ...]:
+    """The slips of `norm` (a normalised Chinese question), left to right; () when there is none. `count(text)` is how
+    many paragraphs of the archive hold `text`. A stretch named as a person, place or organisation by jieba (龚辉) or
+    sharing no character with the term is never a slip: a pinyin slip keeps some of the term's characters."""
     from pypinyin import lazy_pinyin
 
     by_sound = _terms_by_sound()
-    bounds = {0, len(norm)} | {s for s, _, _ in words_at(norm)} | {s + len(w) for s, w, _ in words_at(norm)}
-    fixes: list[tuple[int, int, str]] = []
+    words = words_at(norm)
+    bounds = {0, len(norm)} | {s for s, _, _ in words} | {s + len(w) for s, w, _ in words}
+    named = {(s, s + len(w)) for s, w, f in words if f.startswith(_NAME_FLAGS)}
+    slips: list[Slip] = []
     for run in _CJK.finditer(norm):
         start = run.start()
         while start < run.end():
             for end in range(min(run.end(), start + _LONGEST), start + 1, -1):
                 stretch = norm[start:end]
-                if start not in bounds or end not in bounds:
+                if start not in bounds or end not in bounds or any(start <= a and b <= end for a, b in named):
                     continue
                 terms = by_sound.get("".join(lazy_pinyin(stretch)), ())
-                term = max((t for t in terms if t != stretch and count(t)), key=count, default="")
+                terms = [t for t in terms if t != stretch and set(t) & set(stretch) and count(t)]
+                term = max(terms, key=count, default="")
                 if term and not count(stretch) and _common(stretch) < _common(term):
-                    fixes.append((start, end, term))
+                    slips.append(Slip(start, end, stretch, term))
                     start = end - 1
                     break
             start += 1
-    if not fixes:
-        return norm, ()
+    return tuple(slips)
+
+
+def read_as_terms(text: str, slips: tuple[Slip, ...]) -> str:
+    """`text` (the question as written, or its normalised form: the same length) with each slip's term in its place."""
     out, at = [], 0
-    for start, end, term in fixes:
-        out += [norm[at:start], term]
-        at = end
-    return "".join([*out, norm[at:]]), tuple((norm[s:e], t) for s, e, t in fixes)
+    for slip in slips:
+        out += [text[at : slip.start], slip.term]
+        at = slip.end
+    return "".join([*out, text[at:]])

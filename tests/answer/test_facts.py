@@ -142,6 +142,8 @@ def test_of_two_equally_close_quantities_the_one_after_the_question_s_words_wins
     ("共破刑事案件多少起？", "两地警方一起行动，共破刑事案件2.38万起。", "2.38万起"),  # 一起 is "together"
     ("上半年关停了多少款小程序？", "2023 年上半年，关停小程序 87 款。", "87款"),  # a space before the unit
     ("蓄洪了多少立方米？", "蓄滞洪区共蓄洪18.47亿立方米。", "18.47亿立方米"),
+    ("装机容量达到多少千瓦？", "装机容量达到500千瓦。", "500千瓦"),  # 千 of 千瓦 is no magnitude
+    ("株高多少厘米？", "株高65 - 70厘米。", "65 - 70厘米"),  # only the space before a unit goes
 ])
 def test_quantities_with_ranges_separators_and_length_units(question, sentence, expected):
     assert quantity_answer(analyze_question(question), sentence, CFG) == expected
@@ -176,6 +178,8 @@ def test_a_list_questions_slot_runs_over_its_items():
     ("工会哪年成立？", "1950年工会成立，1980年恢复。", "1950年"),  # 工会 成立 after it: when, not a name
     ("阳光少年工会夏令营开营时间", "7月15日,2024年阳光少年工会夏令营活动在涪陵区武陵山劳模疗养休养基地正式开营。",
      "7月15日"),  # 2024年 begins the camp's name (jieba's nouns 阳光 少年 工会 夏令营)
+    ("职工运动会哪天开幕？", "10月9日全市职工运动会开幕，10月12日闭幕。", "10月9日"),  # the event's own date
+    ("劳模表彰大会哪天召开？", "4月28日劳模表彰大会召开，5月1日起放假。", "4月28日"),
 ])
 def test_a_date_questions_short_answer_is_the_date_tied_to_its_terms(question, sentence, expected):
     assert date_answer(analyze_question(question), sentence, CFG) == expected
@@ -191,6 +195,8 @@ def test_a_news_agencys_dateline_is_no_date_of_the_sentence(opening):
     assert date_answer(q, later, replace(CFG, dateline_dates=True)) == "2026年"
     assert date_answer(q, f"{opening}产业园项目建设持续提速。", replace(CFG, dateline_dates=True)) != ""
     assert date_answer(q, "8月1日电力公司宣布产业园项目试投产。", CFG) == "8月1日"  # no agency, no dateline
+    assert date_answer(q, "县供销社7月1日电商节开幕，产业园项目试投产。", CFG) == "7月1日"  # 电商 is no 电
+    assert date_answer(q, "新华社北京8月4日电商务部称产业园项目试投产。", CFG) == ""  # but 电 before 商务部 is
 
 
 def test_a_date_the_question_writes_itself_is_no_answer():

@@ -114,6 +114,10 @@ def test_a_country_asked_with_its_kind_word_keeps_it():
     ("张潇是谁？", "张潇说，驿站很方便。", ""),  # a comma after 说 is no opening appositive
     ("张潇是谁？", "张潇是否参加了会议，尚不清楚。", ""),  # 是否 is no copula
     ("张潇是谁？", "会见了来访的张潇。", ""),  # a description must end in a title or role
+    ("张潇是谁？", "张潇是这样说的。", ""),  # a cleft's how, when or where is no description
+    ("张潇是谁？", "张潇是2019年入职的。", ""),
+    ("张潇是谁？", "张潇是在去年加入工会的。", ""),
+    ("张潇是谁？", "张潇，2019年入职，一直在驿站工作。", ""),  # an opening clause that ends in no noun
 ])
 def test_who_a_named_person_is_comes_from_a_copula_or_the_title_before_the_name(question, sentence, expected):
     q = analyze_question(question)
