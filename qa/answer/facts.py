@@ -36,9 +36,10 @@ QUANTITY = re.compile(rf"(?P<num>{_NUM}(?:\s*[-~～至到]\s*{_NUM})?|[{NUMERAL_
 DETERMINERS = frozenset("另每这那同某任其该此")  # before a Chinese numeral they make it a determiner: 另一架, 这一批
 UNIT_ALIASES = {"人": ("人", "名", "人次", "位"), "名": ("名", "人", "位"), "个": ("个", "家", "所", "处", "支"),
                 "场": ("场", "场次", "次"), "次": ("次", "人次", "场次"), "元": ("元", "万元", "亿元", "万", "亿")}
-# a decade (1980年代, not 2020年代表), a year with its month and day, a day, a month
-DATE = re.compile(r"\d{3}0年代(?!表)|\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:至\d{1,2}日)?)?)?"
-                  r"|\d{1,2}月\d{1,2}日(?:至\d{1,2}日)?|\d{1,2}月(?:上旬|中旬|下旬|初|底)?")
+# a decade (1980年代, not 2020年代表), a year with its month and day, a day, a month; a space may stand between a
+# number and its 年/月/日, as some sites set them (IT之家: 7 月 21 日)
+DATE = re.compile(r"\d{3}0年代(?!表)|\d{4} ?年(?: ?\d{1,2} ?月(?: ?\d{1,2} ?日(?:至\d{1,2}日)?)?)?"
+                  r"|\d{1,2} ?月 ?\d{1,2} ?日(?:至\d{1,2}日)?|\d{1,2} ?月(?:上旬|中旬|下旬|初|底)?")
 DATELINE = re.compile(rf"^\s*{AGENCY_DATELINE}", re.IGNORECASE)  # 中新网肇庆7月26日电: when it was filed, not a fact
 TITLE = re.compile(r"《([^》]{1,40})》")  # a work's title: a film, book, programme, document
 ORG = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{ORG_SUFFIX})")
@@ -140,8 +141,8 @@ def date_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     if not dates:
         return ""
     best = max(dates, key=lambda m: (sum(_tie(text, t, m.start(), m.end(), cfg) for t in q.terms), len(m.group(0))))
-    year = re.match(r"\d{4}年", best.group(0)) if _ASKS_YEAR.search(q.norm) else None
-    return year.group(0) if year else best.group(0)
+    year = re.match(r"\d{4} ?年", best.group(0)) if _ASKS_YEAR.search(q.norm) else None
+    return (year.group(0) if year else best.group(0)).replace(" ", "")  # 7 月 21 日 → 7月21日
 
 
 def _starts_name(q: Question, text: str, date: re.Match[str], cfg: ComposerConfig) -> bool:
