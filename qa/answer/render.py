@@ -60,8 +60,14 @@ def render(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...], cfg: Com
 def not_found(q: Question, kept: tuple[Hit, ...], reason: str, cfg: ComposerConfig) -> Answer:
     """The "没有找到" answer, naming the question's topic, with the reason as a note."""
     topic = re.sub(r"^(请问|我想知道|想问一下)|[\s？?。!！，,]+$", "", q.text.strip()) or q.text.strip()
-    return Answer(q.text, NOT_FOUND.format(topic=topic[: cfg.topic_chars]), False, (), kept,
-                  notes=(reason,) if reason else ())
+    if len(topic) > cfg.topic_chars:  # cut, and never inside an English word: …trial pro → …trial…
+        cut = topic[: cfg.topic_chars]
+        after = topic[cfg.topic_chars]
+        word = re.search(r"[A-Za-z0-9'-]+$", cut) if after.isascii() and after.isalnum() else None
+        topic = (cut[: word.start()] if word and word.start() else cut).rstrip() + "…"
+    if q.english:
+        topic = f"“{topic}”"
+    return Answer(q.text, NOT_FOUND.format(topic=topic), False, (), kept, notes=(reason,) if reason else ())
 
 
 def trim(q: Question, sentence: str, limit: int, cfg: ComposerConfig) -> str:

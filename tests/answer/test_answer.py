@@ -8,7 +8,7 @@ import pytest
 from conftest import compose_text
 
 from qa.answer.config import ComposerConfig
-from qa.answer.render import ENGLISH_NOTE, trim, unsupported_numbers
+from qa.answer.render import ENGLISH_NOTE, not_found, trim, unsupported_numbers
 from qa.answer.scoring import sentence_spans
 from qa.query.question import analyze_question
 from qa.schema import Hit, Paragraph
@@ -84,6 +84,15 @@ def test_refuses_when_the_asked_place_or_year_is_in_no_hit(question, absent):
     assert answer.text.startswith("根据现有资料，没有找到关于")
     assert any(absent in note for note in answer.notes)
     assert len(answer.hits) == len(PARAGRAPHS)  # hits kept for "相关内容"
+
+
+def test_a_long_question_is_named_cut_and_an_english_one_never_inside_a_word():
+    long = "沙坪坝区总工会" * 10 + "建了多少个驿站？"
+    text = not_found(analyze_question(long), (), "", ComposerConfig()).text
+    assert text == f"根据现有资料，没有找到关于{long[:60]}…的信息。"
+    english = "When will the SHEIN Zhaoqing industrial park start trial production?"  # 60 characters end in produ…
+    text = not_found(analyze_question(english), (), "", ComposerConfig()).text
+    assert text == "根据现有资料，没有找到关于“When will the SHEIN Zhaoqing industrial park start trial…”的信息。"
 
 
 def test_refuses_when_the_place_is_present_but_not_with_the_asked_fact():
