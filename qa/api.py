@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,6 @@ from qa.errors import QAError
 from qa.index.embed import Embedder, load_embedder
 from qa.index.indexer import IndexReport, build_index, index_status, settle
 from qa.index.store import Store, current_build, load_store, read_manifest
-from qa.index.tokens import normalize
 from qa.query.limits import EMPTY, MAX_QUESTION_CHARS, TOO_LONG, clean_history, clean_text, echo
 from qa.retrieve.retriever import Retriever, rrf
 from qa.schema import Answer, Hit, SearchFilter
@@ -150,10 +149,11 @@ class QA:
         that config's (eval/composer_sweep.py compares configs this way without searching again)."""
         from qa.answer.evidence import gather
         from qa.query.followup import resolve_followup
+        from qa.query.spelling import read_sound_alikes
 
         question = resolve_followup(question, clean_history(normalize_history(history)))
         retriever = self.live()  # one index for the whole answer, even if a writer swaps it meanwhile
-        question = _sound_alike_fixed(question, retriever.store.doc_freq.count)
+        question = read_sound_alikes(question, retriever.store.doc_freq.count)  # 公会驿占 → 工会驿站
         q = self._analyze(question, retriever)
         xq = retriever.query_vector(question)
         hits = retriever.search(question, _top(k, self.settings.top_k), mode, xq, where)
@@ -209,23 +209,6 @@ def normalize_history(history: list[Any] | None) -> list[dict[str, str]]:
             turns.append({"role": turn.get("role") if turn.get("role") == "assistant" else "user",
                           "content": turn["content"]})
     return turns
-
-
-def _sound_alike_fixed(question: str, count: Callable[[str], int]) -> str:
-    """`question` with a union term typed as a sound-alike slip (公会 for 工会) read as the term, where the archive
-    writes the term and never the slip (`qa.query.spelling`); the answer then shows it as "理解为：…"."""
-    from qa.query.question import is_english
-    from qa.query.spelling import read_as_terms, sound_alike_terms
-
-    if is_english(question):
-        return question
-    norm = normalize(question)
-    slips = sound_alike_terms(norm, count)
-    if not slips:
-        return question
-    log.debug("read %s", "、".join(f"{s.text} as {s.term}" for s in slips))
-    # the question as written (traditional, full-width) around the terms, where normalising kept its length
-    return read_as_terms(question if len(norm) == len(question) else norm, slips)
 
 
 def filter_note(where: SearchFilter) -> str:

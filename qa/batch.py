@@ -73,9 +73,8 @@ def read_questions(path: Path) -> Iterator[tuple[int, dict, str]]:
 
 def error_row(qid: object, question: object, problem: str) -> dict:
     """The output line for an input line that cannot be asked: the schema's fields, nothing found, and `error`."""
-    return {"id": qid, "question": question if isinstance(question, str) else "", "resolved_question": "",
-            "answer": "", "short_answer": "", "found": False, "notes": [problem], "citations": [], "retrieved": [],
-            "latency_ms": 0.0, "error": problem}
+    empty = Answer(question if isinstance(question, str) else "", "", False, notes=(problem,))
+    return {**answer_to_json(empty, qid), "error": problem}
 
 
 def answer_file(qa: QA, input_path: Path, output_path: Path, show_progress: bool = True) -> tuple[int, int]:

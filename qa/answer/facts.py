@@ -168,6 +168,7 @@ def _starts_name(q: Question, text: str, date: re.Match[str], cfg: ComposerConfi
         nouns.append(word)
     return any("".join(nouns[:n]) in q.norm for n in range(len(nouns), 1, -1))
 
+
 def title_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
     """The first 《title》 the question does not already name, with its brackets."""
     titles = [t for t in TITLE.findall(text) if t not in q.norm]

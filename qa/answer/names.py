@@ -214,7 +214,7 @@ def person_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
 
 # --- who a named person is ---------------------------------------------------------------------------------------
 _DESCRIBED = re.compile(rf"(?:{NAME_TITLE}|{ROLE_WORD.pattern})$")  # a description before a name ends in its title
-_COPULA = re.compile(r"是(?!否|谁|不是)([^，,。；;！!？?]{2,40})")  # 卢柯宇是[城口供电公司营销岗的一线工人]
+_IS_CLAUSE = re.compile(r"是(?!否|谁|不是)([^，,。；;！!？?]{2,40})")  # 卢柯宇是[城口供电公司营销岗的一线工人]
 _NOT_DESCRIPTION = re.compile(r"(?:在|这样|那样|从|于|如何|怎样|因为|由于|\d)")  # 是[在去年]…, 是[2019年]…
 _LEAD_APPOSITIVE = re.compile(r"(?:[（(][^）)]*[）)])?[，,]([^，,。；;！!？?]{2,40})")  # X（…），[description]，
 _DESCRIBING_FLAGS = ("n", "j", "l", "vn", "f", "m", "q", "b", "a")  # words a description of a person is made of
@@ -244,7 +244,7 @@ def identity_answer(q: Question, text: str, cfg: ComposerConfig) -> str:
         return ""
     found = [m.start() for m in re.finditer(re.escape(name), text)]
     for at in found:
-        copula = _COPULA.match(text, at + len(name))
+        copula = _IS_CLAUSE.match(text, at + len(name))
         if copula and _describes(copula.group(1).strip(STOP)) and not copula.group(1).startswith(name):
             return copula.group(1).strip(STOP)
     lead = _LEAD_APPOSITIVE.match(text[len(name):]) if text.startswith(name) else None

@@ -12,6 +12,7 @@ stretch (`count`, the paragraph document frequency).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from functools import cache
@@ -19,6 +20,8 @@ from typing import NamedTuple
 
 from qa.lexicon import USER_DICT
 from qa.query.question import words_at
+
+log = logging.getLogger(__name__)
 
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _LONGEST = 8  # characters: the longest stretch compared with a term
@@ -86,6 +89,23 @@ def sound_alike_terms(norm: str, count: Callable[[str], int]) -> tuple[Slip, ...
                     break
             start += 1
     return tuple(slips)
+
+
+def read_sound_alikes(question: str, count: Callable[[str], int]) -> str:
+    """`question` with each slip read as its term (`sound_alike_terms` on its normalised form), written as the
+    question writes the rest (traditional, full-width) where normalising kept its length; an English question as
+    it is."""
+    from qa.index.tokens import normalize
+    from qa.query.question import is_english
+
+    if is_english(question):
+        return question
+    norm = normalize(question)
+    slips = sound_alike_terms(norm, count)
+    if not slips:
+        return question
+    log.debug("read %s", "、".join(f"{s.text} as {s.term}" for s in slips))
+    return read_as_terms(question if len(norm) == len(question) else norm, slips)
 
 
 def read_as_terms(text: str, slips: tuple[Slip, ...]) -> str:
