@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.answer.llm import load_reader
 from qa.errors import QAError
 from qa.index.embed import Embedder, load_embedder
 from qa.index.indexer import IndexReport, build_index, index_status, settle
@@ -33,6 +34,7 @@ from qa.settings import Settings
 
 if TYPE_CHECKING:
     from qa.answer.evidence import Evidence
+    from qa.answer.reader import Reader
     from qa.query.english import Lexicon
     from qa.query.question import Question
 
@@ -49,6 +51,7 @@ class QA:
         self.retriever = Retriever(store, embedder, settings.candidates, settings.rrf_k)
         self.stale: str | None = None  # why the index is behind its corpus, when it is
         self._reload = threading.Lock()
+        self.reader: Reader | None = load_reader(settings.reader, settings.cache_dir) if settings.reader else None
 
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: Embedder | None = None, build: bool = True) -> QA:
@@ -134,7 +137,7 @@ class QA:
             return Answer(echo(question), text, False, notes=(text,),
                           latency_ms=(time.perf_counter() - start) * 1000.0)
         q, evidence = self.evidence(question, history, mode, k, where)
-        answer = compose(q, evidence, self.settings.composer)
+        answer = compose(q, evidence, self.settings.composer, self.reader)
         if where and not answer.found:  # "没有出现" may only mean "not within the filter"
             notes = tuple(n.replace(ARCHIVE_SCOPE, FILTER_SCOPE, 1) for n in answer.notes)
             answer = replace(answer, notes=(*notes, filter_note(where)))
@@ -177,7 +180,7 @@ class QA:
         from qa.answer.evidence import gather
 
         config = self.settings.composer
-        return compose(q, gather(q, hits, retriever.store, retriever.embedder, xq, config), config)
+        return compose(q, gather(q, hits, retriever.store, retriever.embedder, xq, config), config, self.reader)
 
 
 def _with_glossary_hits(question: str, hits: list[Hit], retriever: Retriever, lexicon: Lexicon,

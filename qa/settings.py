@@ -50,6 +50,7 @@ class Settings:
     show_progress: bool = True
     lock_timeout: float = 600.0  # seconds a writer waits for another writer of the same index
     composer: ComposerConfig = field(default_factory=ComposerConfig)  # every threshold and weight of the answers
+    reader: str = ""  # "": none; else the local language model that re-reads the top candidates (llm.py READERS)
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "onnx_batch_size", "chunk_chars", "top_k", "candidates", "rrf_k"):

@@ -103,6 +103,16 @@ def test_search_needs_a_positive_k(dirs: list[str], capsys: pytest.CaptureFixtur
     assert exit_.value.code == 2 and "must be a whole number from 1" in capsys.readouterr().err
 
 
+def test_the_reader_is_chosen_by_name_and_a_missing_install_is_a_clear_error(dirs: list[str], monkeypatch,
+                                                                            capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit_:
+        main(["ask", "工会驿站有多少个？", "--reader", "gpt", *dirs])
+    assert exit_.value.code == 2 and "invalid choice: 'gpt'" in capsys.readouterr().err
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)  # nothing of the reader extra installed
+    assert main(["ask", "工会驿站有多少个？", "--reader", "qwen2.5-coder-1.5b", *dirs]) == 2
+    assert "-e '.[reader]'" in capsys.readouterr().err
+
+
 def test_missing_input_is_a_clear_error(dirs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["answer", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o"), *dirs]) == 2
     assert "does not exist" in capsys.readouterr().err

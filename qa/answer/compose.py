@@ -5,6 +5,9 @@
 3. dense gate: the best pool paragraph must be close enough to the question (a floor per embedding model);
 4. scoring: every sentence of the pool, scored on coverage, form, rank and dense similarity;
 5. choice: the best of the top sentences that passes the floors, else a sentence the question is a rewording of;
+   5b. reading (only with a reader, `--reader`): the top candidates re-read by a local language model, whose quote
+   picks the answer sentence among those that pass the floors and is its short answer (qa/answer/reader.py; not
+   for a sentence the semantic fallback rescued);
 6. extension: lists from "一是… 二是…" paragraphs, a lead-in's run, a second sentence;
 7. rendering and verification: trimmed, cited with `[n]`, numbers checked against the cited paragraph.
 
@@ -26,6 +29,7 @@ from qa.answer.facts import BULLET
 from qa.answer.forms import form_score, rule
 from qa.answer.learned import SentenceScorer, blended, pool_features, sigmoid
 from qa.answer.names import asked_person
+from qa.answer.reader import Reader, read
 from qa.answer.render import ARCHIVE_SCOPE, not_found, render
 from qa.answer.scoring import (
     Candidate,
@@ -58,15 +62,17 @@ class Refusal:
     reason: str = ""
 
 
-def compose(q: Question, ev: Evidence, cfg: ComposerConfig | None = None) -> Answer:
-    """The cited answer to `q` from the evidence, or "没有找到" with the hits kept and the reason as a note."""
+def compose(q: Question, ev: Evidence, cfg: ComposerConfig | None = None, reader: Reader | None = None) -> Answer:
+    """The cited answer to `q` from the evidence, or "没有找到" with the hits kept and the reason as a note; with a
+    `reader`, the chosen sentence is re-read (stage 5b, qa/answer/reader.py)."""
     cfg = cfg or ComposerConfig()
     kept = ev.hits[: cfg.kept_hits]
-    outcome = _stages(q, ev, cfg)
+    outcome = _stages(q, ev, cfg, reader)
     if isinstance(outcome, Refusal):
         log.debug("not found at %s: %s", outcome.stage, outcome.reason or "-")
         return not_found(q, kept, outcome.reason, cfg)
-    return render(q, outcome, kept, cfg)
+    chosen, quote = outcome
+    return render(q, chosen, kept, cfg, quote)
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,9 @@ def scored(q: Question, ev: Evidence, cfg: ComposerConfig) -> Scored | Refusal:
     return Scored(pool, cosines, score_candidates(q, pool, ev, cosines, cfg))
 
 
-def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] | Refusal:
+def _stages(q: Question, ev: Evidence, cfg: ComposerConfig,
+            reader: Reader | None) -> tuple[list[Candidate], str] | Refusal:
+    """The chosen sentences (best first) and the reader's quote ("" without one), or the stage's refusal."""
     s = scored(q, ev, cfg)
     if isinstance(s, Refusal):
         return s
@@ -105,12 +113,17 @@ def _stages(q: Question, ev: Evidence, cfg: ComposerConfig) -> list[Candidate] |
     if best is None:
         rescued = semantic_match(q, pool, ev, cfg) if pool else None
         if rescued:
-            return [rescued]
+            return [rescued], ""
         if not pool:
             term, filler = next(iter(other.values()))
             return Refusal("choice", f"资料中说的是“{filler}”，没有提到“{term}”。")
         return Refusal("choice", _near_miss(q, ev.context[pool[0][1].paragraph.id], cfg))
-    return extend(q, best, candidates, ev, cfg)
+    quote = ""
+    if reader is not None:
+        reading = read(q.text, best, candidates, reader, cfg,
+                       passes=lambda c: strong_enough(q, c, cfg, ev.context[c.paragraph.id]))
+        best, quote = reading.best, reading.quote
+    return extend(q, best, candidates, ev, cfg), quote
 
 
 def _answers_for_another(q: Question, candidates: list[Candidate], ev: Evidence,

@@ -11,6 +11,7 @@ import unicodedata
 from qa.answer.config import ComposerConfig
 from qa.answer.facts import BULLET, DATE
 from qa.answer.forms import form_score, length_cap, short_answer
+from qa.answer.reader import quote_key
 from qa.answer.scoring import CLAUSE_END, Candidate, coverage
 from qa.index.tokens import normalize
 from qa.lexicon import LEAD_VERB
@@ -27,8 +28,9 @@ FILTER_SCOPE = "所选范围内的资料中"  # … or, under a search filter, t
 MARKER = re.compile(r"\[\d+\]")
 
 
-def render(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...], cfg: ComposerConfig) -> Answer:
-    """The cited answer from the chosen sentences (best first), or "not found" when verification drops them all."""
+def render(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...], cfg: ComposerConfig, quote: str = "") -> Answer:
+    """The cited answer from the chosen sentences (best first), or "not found" when verification drops them all; the
+    short answer is the reader's `quote` when the first cited sentence writes it out, else `forms.short_answer`'s."""
     if len(chosen) == 2 and chosen[0].paragraph.id == chosen[1].paragraph.id and chosen[1].index < chosen[0].index:
         chosen = chosen[::-1]  # same paragraph: keep the source order
     limit = length_cap(q, cfg)
@@ -53,8 +55,9 @@ def render(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...], cfg: Com
     if not citations:
         return not_found(q, kept, "", cfg)
     notes = (ENGLISH_NOTE,) if q.english else ()
-    return Answer(q.text, "".join(parts), True, tuple(citations), kept, notes=notes,
-                  short=short_answer(q, citations[0].sentence, cfg))
+    first = citations[0].sentence
+    short = quote if quote and quote_key(quote) in quote_key(first) else short_answer(q, first, cfg)
+    return Answer(q.text, "".join(parts), True, tuple(citations), kept, notes=notes, short=short)
 
 
 def not_found(q: Question, kept: tuple[Hit, ...], reason: str, cfg: ComposerConfig) -> Answer:

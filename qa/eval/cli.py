@@ -51,7 +51,7 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     names = system_names(args.systems or OWN_SYSTEMS)
     items = load_dataset(args.dataset)[: args.limit]
     qa = open_index(args)
-    result = run_eval(items, eval_systems(qa, names), progress=settings.show_progress)
+    result = run_eval(items, eval_systems(qa, names), progress=settings.show_progress, note=reader_note(settings))
     _write(result, args.report or REPORT)
     return 0
 
@@ -72,15 +72,24 @@ def _run_crud(args: argparse.Namespace, settings: Settings) -> int:
         note = (f"{len(absent)} of {len(items)} questions have none of their doc_ids in the index (e.g. {absent[0]}): "
                 "their retrieval can only miss; was the index built from the archive these questions use?")
         log.warning("%s", note)
+    note = " ".join(n for n in (reader_note(settings), note) if n)
     result = run_eval(items, eval_systems(qa, names), progress=settings.show_progress, note=note)
     report = args.report or CRUD_REPORT
     _write(result, report)
     title = (f"CRUD news questions: {len(items)} from {args.crud.name} over {len(qa.store.articles)} articles "
-             f"({len(qa.store.chunks)} chunks), model {qa.store.model_id}")
+             f"({len(qa.store.chunks)} chunks), model {qa.store.model_id}"
+             + (f", reader {settings.reader}" if settings.reader else ""))
     table = format_crud(result, title)
     (report / "crud.md").write_text(table + "\n", encoding="utf-8")
     print(table)
     return 0
+
+
+def reader_note(settings: Settings) -> str:
+    """The report's note when the product systems re-read with a language model ("" without one)."""
+    if not settings.reader:
+        return ""
+    return f"The product systems re-read their top candidates with the reader {settings.reader}."
 
 
 def _write(result: EvalResult, report: Path) -> None:

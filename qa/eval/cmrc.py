@@ -99,6 +99,7 @@ def run_cmrc(path: Path, settings: Settings, systems: Sequence[str] = SYSTEMS, l
             "ms_per_question": round((time.perf_counter() - t0) * 1000 / n, 1)}
         by_form[name] = per_form(forms, scored)
     return {"dataset": str(path), "passages": len(articles), "questions": len(questions), "model": embedder.name,
+            "reader": settings.reader or None,
             "index_seconds": round(report.seconds, 1), "wall_seconds": round(time.perf_counter() - start, 1),
             "systems": rows, "forms": by_form}
 
@@ -126,7 +127,9 @@ def per_form(forms: Sequence[str], scored: Sequence[tuple[float, float]]) -> dic
 def format_cmrc(summary: dict) -> str:
     """A Markdown table of the CMRC summary."""
     lines = [f"CMRC 2018 dev, open-domain: {summary['questions']} questions over {summary['passages']} pooled "
-             f"passages; model {summary['model']}; index {summary['index_seconds']} s; "
+             f"passages; model {summary['model']}"
+             + (f", reader {summary['reader']}" if summary.get("reader") else "")
+             + f"; index {summary['index_seconds']} s; "
              f"wall {summary['wall_seconds']} s",
              "", "| system | hit@1 | hit@5 | EM | F1 | ms/question |", "|---|---|---|---|---|---|"]
     for name, r in summary["systems"].items():

@@ -28,7 +28,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.cli import backend_options, builds_missing_index, index_arguments
+from qa.answer.llm import LlamaReader
+from qa.cli import backend_options, builds_missing_index, index_arguments, reader_argument
 from qa.query.limits import MAX_QUESTION_CHARS, clean_text, echo
 from qa.schema import Answer
 from qa.settings import Settings
@@ -344,6 +345,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     index_arguments(p)
+    reader_argument(p)
     p.add_argument("--feedback", type=Path, default=DEFAULT_PATH, help=f"feedback JSONL (default: {DEFAULT_PATH})")
     p.add_argument("--admin-password", default=None,
                    help=f"password for uploads, deletes and restores (better: set ${PASSWORD_ENV}, which `ps` does "
@@ -383,9 +385,11 @@ def main(argv: list[str] | None = None) -> int:
     build = builds_missing_index(args)
     log.info("opening the index at %s%s", args.index, " (building it first if there is none yet)" if build else "")
     try:
-        settings = settle(replace(Settings(), index_dir=args.index, show_progress=True), args.corpus, args.model,
-                          backend=backend_options(args))
+        settings = settle(replace(Settings(), index_dir=args.index, show_progress=True, reader=args.reader or ""),
+                          args.corpus, args.model, backend=backend_options(args))
         qa = QA.open(settings, build=build)
+        if isinstance(qa.reader, LlamaReader):  # joined (first use) and loaded now: a broken model stops here
+            qa.reader.load()
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

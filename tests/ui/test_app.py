@@ -219,3 +219,18 @@ def test_a_mistyped_index_is_an_error_not_a_new_index(tmp_path, capsys):
     missing = tmp_path / "typo-index"
     assert app.main(["--index", str(missing)]) == 2  # the reading commands' rule: never build at a given path
     assert "no index at" in capsys.readouterr().err and not missing.exists()
+
+
+def test_a_reader_that_is_not_installed_stops_the_ui_with_the_install_command(tmp_path, capsys, monkeypatch):
+    from dataclasses import replace
+
+    from conftest import write_corpus
+
+    from qa.api import QA
+
+    index = tmp_path / "index"
+    QA.open(replace(Settings(), corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=index, model="hashing",
+                    show_progress=False))
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
+    assert app.main(["--index", str(index), "--reader", "qwen2.5-coder-1.5b"]) == 2
+    assert "-e '.[reader]'" in capsys.readouterr().err
