@@ -35,8 +35,10 @@ def render(q: Question, chosen: list[Candidate], kept: tuple[Hit, ...], cfg: Com
         chosen = chosen[::-1]  # same paragraph: keep the source order
     limit = length_cap(q, cfg)
     parts, citations = [], []
+    held = quote_key(quote) if quote else ""
     for c in chosen:
-        sentence = trim(q, c.text, limit if len(chosen) == 1 else limit // 2, cfg)
+        sentence = trim(q, c.text, limit if len(chosen) == 1 else limit // 2, cfg,
+                        quote if held and held in quote_key(c.text) else "")
         bad = unsupported_numbers(sentence, c.paragraph.text)
         if bad:
             log.warning("dropped an answer sentence: %s not in %s", bad, c.paragraph.id)
@@ -73,15 +75,16 @@ def not_found(q: Question, kept: tuple[Hit, ...], reason: str, cfg: ComposerConf
     return Answer(q.text, NOT_FOUND.format(topic=topic), False, (), kept, notes=(reason,) if reason else ())
 
 
-def trim(q: Question, sentence: str, limit: int, cfg: ComposerConfig) -> str:
-    """The sentence, or when longer than `limit` the clause holding the fact plus the clause naming its subject,
-    joined with …… where clauses were skipped. Source wording is kept; only whole clauses are dropped."""
+def trim(q: Question, sentence: str, limit: int, cfg: ComposerConfig, quote: str = "") -> str:
+    """The sentence, or when longer than `limit` the clause holding the fact (the reader's `quote` if given) plus the
+    clause naming its subject, joined with …… where clauses were skipped. Source wording is kept; only whole clauses
+    are dropped."""
     body = BULLET.sub("", sentence).strip()
     if len(body) <= limit:
         return re.sub(r"[，,；;：:]$", "。", body)
     clauses = _clauses(body)
     norm = [normalize(c) for c in clauses]
-    fact = _fact_clause(q, norm, cfg)
+    fact = _fact_clause(q, norm, cfg, quote)
     keep = {fact}
     if LEAD_VERB.search(norm[fact]) and fact + 1 < len(clauses):  # 预告显示，[亏损12亿元]: what it shows
         keep.add(fact + 1)
@@ -118,9 +121,13 @@ def _clauses(text: str) -> list[str]:
     return out
 
 
-def _fact_clause(q: Question, norm: list[str], cfg: ComposerConfig) -> int:
-    """The first clause holding the sentence's short answer (the 15.7% of 智慧家庭业务收入…，同比增长15.7%), else the
-    clause with the best (form score, coverage), the first on ties."""
+def _fact_clause(q: Question, norm: list[str], cfg: ComposerConfig, quote: str = "") -> int:
+    """The first clause holding the reader's `quote` or else the sentence's short answer (the 15.7% of
+    智慧家庭业务收入…，同比增长15.7%), else the clause with the best (form score, coverage), the first on ties."""
+    if quote:
+        holding = [i for i, c in enumerate(norm) if quote_key(quote) in quote_key(c)]
+        if holding:
+            return holding[0]
     short = short_answer(q, "".join(norm), cfg)
     holding = [i for i, c in enumerate(norm) if short and short in c]
     if holding:

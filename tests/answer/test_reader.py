@@ -152,3 +152,13 @@ def test_the_real_reader_quotes_the_asked_number_from_the_sentence_that_states_i
     reader = load_reader("qwen2.5-coder-1.5b", default_cache_dir())
     reading = read("沙坪坝区有多少个驿站完成了智能化升级？", FIRST, [FIRST, SECOND, THIRD], reader, ComposerConfig())
     assert reading.best == SECOND and "12" in reading.quote
+
+
+def test_a_long_sentence_is_trimmed_to_the_clause_holding_the_quote():
+    from qa.answer.render import trim
+
+    long = ("沙坪坝区总工会今年以来大力推进工会驿站建设，新建驿站二十个，改造提升驿站三十个，"
+            "全区驿站累计服务户外劳动者12万人次，获得职工广泛好评，相关经验在全市推广。")
+    q = analyze_question("沙坪坝区工会驿站新建了多少个？")
+    assert "二十个" not in trim(q, long, 40, ComposerConfig())  # the composer's own pick: the clause with a figure
+    assert "新建驿站二十个" in trim(q, long, 40, ComposerConfig(), quote="二十个")
