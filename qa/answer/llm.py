@@ -24,6 +24,7 @@ from qa.errors import QAError
 log = logging.getLogger(__name__)
 
 INSTALL = "pip install -c constraints.txt -e '.[reader]'"
+NO_LLAMA = f"the reader needs llama-cpp-python: run `{INSTALL}`"
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class LlamaReader:
         try:
             from llama_cpp import Llama
         except ImportError as exc:
-            raise QAError(f"the reader needs llama-cpp-python: run `{INSTALL}`") from exc
+            raise QAError(NO_LLAMA) from exc
         path = ensure_model_file(self.model, self.cache_dir)
         try:
             return Llama(model_path=str(path), n_ctx=self.model.context, n_threads=self.threads, verbose=False)
@@ -140,7 +141,7 @@ def load_reader(name: str, cache_dir: Path) -> LlamaReader:
     the install command, when llama-cpp-python or a part of the model is not installed."""
     model = reader_model(name)
     if importlib.util.find_spec("llama_cpp") is None:
-        raise QAError(f"the reader needs llama-cpp-python: run `{INSTALL}`")
+        raise QAError(NO_LLAMA)
     if not (Path(cache_dir) / "models" / model.file).exists():
         part_files(model)
     return LlamaReader(model, cache_dir)

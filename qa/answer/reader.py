@@ -59,26 +59,25 @@ def prompt(question: str, candidates: Sequence[Candidate]) -> str:
 
 def quote_key(text: str) -> str:
     """`text` as quotes are compared: NFKC, without spaces, quotation marks and punctuation (digits' kept)."""
-    return _IGNORED.sub("", unicodedata.normalize("NFKC", text))
+    return "".join(ch for _, ch in _compared(text))
 
 
 def locate(quote: str, text: str) -> str:
     """The part of `text` that the reader's `quote` matches (as `quote_key` compares), as `text` writes it; "" if
     none."""
-    key = quote_key(quote)
-    kept = [(i, ch) for i in range(len(text)) for ch in _as_compared(text, i)]
+    key, kept = quote_key(quote), _compared(text)
     found = "".join(ch for _, ch in kept).find(key) if key else -1
     if found < 0:
         return ""
     return text[kept[found][0] : kept[found + len(key) - 1][0] + 1]
 
 
-def _as_compared(text: str, i: int) -> str:
-    """Character i of `text` as `quote_key(text)` keeps it ("" if dropped): a separator between digits stays."""
-    c = text[i]
-    if c in ".,:：" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
-        return unicodedata.normalize("NFKC", c)
-    return quote_key(c)
+def _compared(text: str) -> list[tuple[int, str]]:
+    """The characters quote comparison keeps of `text` (NFKC, then `_IGNORED` dropped), each with its position in
+    `text`."""
+    chars = [(i, ch) for i, c in enumerate(text) for ch in unicodedata.normalize("NFKC", c)]
+    dropped = {m.start() for m in _IGNORED.finditer("".join(ch for _, ch in chars))}
+    return [pair for j, pair in enumerate(chars) if j not in dropped]
 
 
 def read(question: str, best: Candidate, candidates: Sequence[Candidate], reader: Reader, cfg: ComposerConfig,
