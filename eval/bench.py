@@ -78,6 +78,7 @@ def main() -> int:
                    help="scale: every stage but embedding on all of this JSONL[.gz]; embedding estimated")
     p.add_argument("--scale-queries", type=int, default=100)
     p.add_argument("--scale-repeats", type=int, default=3)
+    p.add_argument("--reader", default="", help="scale: warm `ask` latencies with this --reader (cold: none)")
     p.add_argument("--cold-repeats", type=int, default=3)
     p.add_argument("--scale-out", type=Path, default=ROOT / "eval" / "reports" / "latest" / "scale.json")
     args = p.parse_args()

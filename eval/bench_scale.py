@@ -156,9 +156,10 @@ def parse_time_log(path: Path) -> dict:
     return out
 
 
-def queries(index: Path, questions: list[str], repeats: int, embedder: object = None) -> dict:
+def queries(index: Path, questions: list[str], repeats: int, embedder: object = None, reader: str = "") -> dict:
     """Warm latency of search, ask and the query embedding on `index`, the load before each round and the RSS
-    after opening it (`embedder`: another than the index's model, e.g. `RandomEmbedder` for cost alone)."""
+    after opening it (`embedder`: another than the index's model, e.g. `RandomEmbedder` for cost alone; `reader`: the
+    `--reader` `ask` uses, "" for none)."""
     from dataclasses import replace
 
     from qa.api import QA
@@ -169,7 +170,7 @@ def queries(index: Path, questions: list[str], repeats: int, embedder: object = 
     corpus = recorded_corpus(read_manifest(index), index)
     t0 = time.perf_counter()
     qa = QA.open(replace(Settings(), index_dir=index, corpus_dir=corpus or Settings().corpus_dir,
-                         show_progress=False), embedder, build=False)
+                         show_progress=False, reader=reader), embedder, build=False)
     open_s = time.perf_counter() - t0
     open_rss = rss_mb()
     for q in questions[:5]:
@@ -271,7 +272,8 @@ def bench_scale(args: argparse.Namespace) -> dict:
     sizes = [int(x) for x in args.sizes.split(",") if x]
     reuse, logs = _pairs(args.index_for), _pairs(args.build_log)
     dev = read_items(args.crud_questions) if args.crud_questions else []
-    result: dict = {"corpus": str(args.corpus), "model": args.model, "sizes": {}, "cpus": os.cpu_count()}
+    result: dict = {"corpus": str(args.corpus), "model": args.model, "reader": args.reader or None, "sizes": {},
+                    "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for n in sizes:
             items = read_items(args.corpus, n)
@@ -290,7 +292,7 @@ def bench_scale(args: argparse.Namespace) -> dict:
             ids = {r["id"] for r in items}
             qs = [q["question"] for q in dev if q.get("doc_ids") and set(q["doc_ids"]) <= ids][: args.scale_queries]
             if qs:
-                row["queries"] = queries(index, qs, args.scale_repeats)
+                row["queries"] = queries(index, qs, args.scale_repeats, reader=args.reader)
                 row["cold_ask"] = _attempt(cold_ask, index, qs[0], args.cold_repeats)
                 row["cold_ui"] = _attempt(cold_ui, index, args.cold_repeats)
             print(f"[scale] {n}: {json.dumps({k: row.get(k) for k in ('queries', 'cold_ask', 'cold_ui')})}",
@@ -330,7 +332,8 @@ def _rate(build: dict) -> float | None:
 
 def markdown(result: dict) -> str:
     """The scale tables: build by stage, warm latency, cold start."""
-    lines = [f"# Scale benchmark ({result['model']}, {result['cpus']} cores)", "",
+    reader = f", warm `ask` with the reader {result['reader']}" if result.get("reader") else ""
+    lines = [f"# Scale benchmark ({result['model']}, {result['cpus']} cores{reader})", "",
              "| items | articles | chunks | build wall s | " + " | ".join(f"{s} s" for s in STAGES)
              + " | embed chunks/s | peak RSS MB |", "|" + "---|" * (len(STAGES) + 6)]
     rows = [(n, r["build"], r.get("build_random")) for n, r in result["sizes"].items()]
