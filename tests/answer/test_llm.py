@@ -48,7 +48,18 @@ def test_an_altered_part_is_refused_and_nothing_is_left_behind(tmp_path, monkeyp
     (tmp_path / "site" / "alteredreaderpart2" / "data" / "part02.bin").write_bytes(b"other-")
     with pytest.raises(QAError, match="SHA-256"):
         ensure_model_file(model, tmp_path / "cache")
-    assert list((tmp_path / "cache" / "models").iterdir()) == []
+    assert [p.name for p in (tmp_path / "cache" / "models").iterdir() if p.suffix != ".lock"] == []
+
+
+def test_a_join_killed_halfway_leaves_nothing_the_next_join_keeps(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    model = fake_parts(tmp_path / "site", "killedreaderpart")
+    models = tmp_path / "cache" / "models"
+    models.mkdir(parents=True)
+    (models / "fake.gguf.abc123.part").write_bytes(b"GGUF-he")  # what `kill -9` during a join leaves
+    (models / "other.gguf.def456.part").write_bytes(b"x")  # another model's join is not this one's to remove
+    assert ensure_model_file(model, tmp_path / "cache").read_bytes() == b"".join(PARTS)
+    assert sorted(p.name for p in models.iterdir() if p.suffix != ".lock") == ["fake.gguf", "other.gguf.def456.part"]
 
 
 def test_a_missing_part_or_an_unknown_reader_is_an_error_that_says_what_to_do(tmp_path, monkeypatch):
