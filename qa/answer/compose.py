@@ -39,6 +39,7 @@ from qa.answer.scoring import (
     presence,
     relative,
     sentence_spans,
+    unmatched_count,
     unmatched_focus,
     unmatched_subject,
     unmatched_topic,
@@ -117,7 +118,7 @@ def _stages(q: Question, ev: Evidence, cfg: ComposerConfig,
         if not pool:
             term, filler = next(iter(other.values()))
             return Refusal("choice", f"资料中说的是“{filler}”，没有提到“{term}”。")
-        return Refusal("choice", _near_miss(q, ev.context[pool[0][1].paragraph.id], cfg))
+        return Refusal("choice", _near_miss(q, ev.context[pool[0][1].paragraph.id], cfg, candidates[:1]))
     quote = ""
     if reader is not None:
         reading = read(q.text, best, candidates, reader, cfg,
@@ -139,17 +140,22 @@ def _answers_for_another(q: Question, candidates: list[Candidate], ev: Evidence,
     return out
 
 
-def _near_miss(q: Question, context: str, cfg: ComposerConfig) -> str:
-    """The reason shown with "没有找到" when the archive has the question's names but not its topic (or, asked who a
-    named person is, only names them)."""
+def _near_miss(q: Question, context: str, cfg: ComposerConfig, top: list[Candidate]) -> str:
+    """The reason shown with "没有找到" when the archive has the question's names but not its topic, or counts another
+    kind of what is asked (`top`: the best candidate, if any), or, asked who a named person is, only names them."""
     if q.form is Form.IDENTITY:
         name = asked_person(q)
         return f"资料中提到了“{name}”，但没有说明其身份（职务、单位等）。" if name else ""
     missing = unmatched_subject(q, context, cfg)
+    counted = not missing and any(unmatched_count(q, c, cfg) for c in top)
     names = "、".join(max((f + t for t in q.terms if f + t in q.norm), key=len, default=e.text)
                      for e in q.entities if has(e, context) for f in e.forms[:1])
-    if not missing or not names:
+    if not (missing or counted) or not names:
         return ""
+    if counted:  # what is counted, as the question writes it: 全国最美驿站 from its focus 全国 … 驿站
+        first, last = q.norm.find(q.focus[0]), q.norm.rfind(q.focus[-1]) + len(q.focus[-1])
+        asked = q.norm[first:last] if 0 <= first < last else "".join(q.focus)
+        return f"资料中有关于“{names}”的内容，但没有给出“{asked}”的数量。"
     return f"资料中有关于“{names}”的内容，但没有提到“{'、'.join(missing)}”。"
 
 
@@ -254,6 +260,7 @@ def strong_enough(q: Question, best: Candidate, cfg: ComposerConfig, context: st
     weak = (best.coverage < floor or best.score < cfg.min_score or not anchored
             or cfg.topic_gate and bool(unmatched_topic(q, context, cfg))
             or bool(unmatched_focus(q, context, cfg))
+            or bool(unmatched_count(q, best, cfg))
             or rule(q).needs_form and best.form < cfg.min_form
             or best.probability is not None and best.probability < cfg.min_probability)
     if weak:

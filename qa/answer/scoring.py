@@ -29,7 +29,7 @@ from qa.answer.names import identity_answer
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import BYLINE_ROLES, EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
-from qa.query.kinds import EntityKind
+from qa.query.kinds import EntityKind, Form
 from qa.query.question import Entity, Question
 from qa.schema import Paragraph
 
@@ -142,6 +142,21 @@ def unmatched_focus(q: Question, context: str, cfg: ComposerConfig) -> list[str]
     if presence(q, focus[-1], context, cfg, focus=True) < 1.0:
         return []
     return [t for t in focus[:-1] if presence(q, t, context, cfg, focus=True) == 0.0]  # 智能 counts for 智能化
+
+
+def unmatched_count(q: Question, c: Candidate, cfg: ComposerConfig) -> list[str]:
+    """For number questions (`cfg.count_focus_gate`): the modifiers of what is counted that neither the candidate
+    sentence nor its paragraph before it has (`unmatched_focus` over that window): a count of another kind of the
+    thing (24个驿站升级改造 for 多少个是全国最美驿站) whose article names the kind only elsewhere."""
+    asked = [m.end() for m in _COUNT_WORD.finditer(q.norm)]
+    if not cfg.count_focus_gate or q.form is not Form.NUMBER or not asked:
+        return []
+    if any(q.norm.find(f, asked[-1]) < 0 for f in q.focus):  # only what follows 多少/几 is what is counted
+        return []
+    return unmatched_focus(q, normalize(c.paragraph.text[: c.end]), cfg)
+
+
+_COUNT_WORD = re.compile(r"多少|几")
 
 
 def unmatched_subject(q: Question, context: str, cfg: ComposerConfig) -> list[str]:

@@ -352,8 +352,11 @@ def _terms(words: Sequence[tuple[str, str]], form: Form,
         word = word[:-1] if len(word) > 2 and word.endswith("了") else word
         if word not in terms:
             terms.append(word)
-        right_after = after_q >= 0 and all(f in ("q", "m") for _, f in words[after_q + 1 : i])
-        if (after_q >= 0 and i - after_q <= 3 and len(focus) < (2 if form is Form.NUMBER else 1) and word not in UNITS
+        between = words[after_q + 1 : i]
+        right_after = after_q >= 0 and all(f in ("q", "m") for _, f in between)
+        # measure words and a copula are no gap: 多少个[是]全国最美驿站 asks about 全国…驿站
+        near = i - after_q - sum(f in ("q", "m") or w == "是" for w, f in between) <= 3
+        if (after_q >= 0 and near and len(focus) < (2 if form is Form.NUMBER else 1) and word not in UNITS
                 and (flag in _NOUNISH or right_after and not focus)):
             focus.append(word)
     if not focus and form in _NAMED_FOCUS_FORMS:
