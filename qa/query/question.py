@@ -342,7 +342,7 @@ def _terms(words: Sequence[tuple[str, str]], form: Form,
            entity_words: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     terms: list[str] = []
     focus: list[str] = []
-    after_q = -1
+    after_q = focus_at = -1
     for i, (word, flag) in enumerate(words):
         if re.fullmatch(r"多少|几\w?|哪\w*|什么|谁|数量|比例|人数", word) or word in QUESTION_WORDS and flag == "r":
             after_q = i
@@ -354,11 +354,16 @@ def _terms(words: Sequence[tuple[str, str]], form: Form,
             terms.append(word)
         between = words[after_q + 1 : i]
         right_after = after_q >= 0 and all(f in ("q", "m") for _, f in between)
-        # measure words and a copula are no gap: 多少个[是]全国最美驿站 asks about 全国…驿站
-        near = i - after_q - sum(f in ("q", "m") or w == "是" for w, f in between) <= 3
-        if (after_q >= 0 and near and len(focus) < (2 if form is Form.NUMBER else 1) and word not in UNITS
-                and (flag in _NOUNISH or right_after and not focus)):
+        # (counts) measure words and a copula right after the question word are no gap: 多少个[是]全国最美驿站 asks
+        # about 全国…驿站; a verb or punctuation after the first focus word ends the phrase (多少名工会干部驻乡村:
+        # 工会干部; 多少个县(市、区): 县)
+        lead = next((n for n, (w, f) in enumerate(between) if f not in ("q", "m") and w != "是"), len(between))
+        near = i - after_q - (lead if form is Form.NUMBER else 0) <= 3
+        joined = focus_at < after_q or not any(f.startswith(("v", "x")) for _, f in words[focus_at + 1 : i])
+        if (after_q >= 0 and near and joined and len(focus) < (2 if form is Form.NUMBER else 1)
+                and word not in UNITS and (flag in _NOUNISH or right_after and not focus)):
             focus.append(word)
+            focus_at = i
     if not focus and form in _NAMED_FOCUS_FORMS:
         before = [w for w, _ in words[: max(after_q, 0)] if w in terms and w not in UNITS]
         focus = before[-1:]  # X in "X是多少" / "X包括哪些" (jieba tags some nouns as verbs: 举措)

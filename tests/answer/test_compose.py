@@ -143,21 +143,29 @@ def test_a_count_of_another_kind_of_the_thing_asked_is_refused():
 def test_a_count_whose_kind_the_article_names_only_elsewhere_is_refused():
     """The count gate: the paragraph counts upgraded 驿站 and names 全国最美驿站 only after that sentence, so the
     focus gate (the whole paragraph) passes while the count is of another kind: "没有找到", the reason naming what is
-    counted. A modifier the paragraph gives before the count is enough; the gate is a config switch."""
+    counted, also where the semantic fallback would take the sentence. A modifier the paragraph gives before the
+    count, or its title, is enough; the gate is a config switch."""
     text = "沙坪坝区优选24个驿站升级改造,增加智能门禁等功能。对全国“最美驿站”配套补助。"
     earlier = "沙坪坝区驿站参评全国最美驿站。其中3个驿站入选。"
 
-    def answer(question: str, paragraph_text: str, cfg: ComposerConfig):  # noqa: ANN202
-        p = Paragraph("spb#p5", "spb", 5, paragraph_text, TITLE)
+    def answer(question: str, paragraph_text: str, cfg: ComposerConfig, title: str = TITLE,
+               sentences: float | None = None):  # noqa: ANN202
+        p = Paragraph("spb#p5", "spb", 5, paragraph_text, title)
         q = analyze_question(question)
-        return compose(q, replace(gather(q, [Hit(p, 0.03, 1, 1)]), cosines={p.id: 0.9}, model_id=E5_SMALL), cfg)
+        fake = None if sentences is None else (lambda texts: np.full(len(texts), sentences, np.float32))
+        ev = replace(gather(q, [Hit(p, 0.03, 1, 1)]), cosines={p.id: 0.9}, model_id=E5_SMALL, sentence_cosines=fake)
+        return compose(q, ev, cfg)
 
     asked = "沙坪坝区的工会驿站中有多少个是全国最美驿站？"
     assert analyze_question(asked).focus == ("全国", "驿站")  # the copula after 多少个 is no gap
-    assert "24个" in answer(asked, text, ComposerConfig(count_focus_gate=False)).text
-    refused = answer(asked, text, ComposerConfig())
-    assert not refused.found and any("全国最美驿站”的数量" in note for note in refused.notes)
+    assert "24个" in answer(asked, text, ComposerConfig(count_gate=False)).text
+    for sentences in (None, 0.97):  # lexical choice, and the semantic fallback (a sentence cosine over its floor)
+        refused = answer(asked, text, ComposerConfig(), sentences=sentences)
+        assert not refused.found and refused.notes == ("资料中有关于“沙坪坝”的内容，但没有给出“全国最美驿站”的数量。",)
+    widened = answer("全国范围内沙坪坝区有多少个是全国最美驿站？", text, ComposerConfig())
+    assert widened.notes == ("资料中有关于“沙坪坝”的内容，但没有给出“全国最美驿站”的数量。",)  # what follows 多少 only
     assert "3个" in answer(asked, earlier, ComposerConfig()).text
+    assert "3个" in answer(asked, "其中3个驿站入选。", ComposerConfig(), title="沙坪坝区3个驿站获评全国最美驿站").text
     assert "24个" in answer("沙坪坝区有多少个驿站升级改造了？", text, ComposerConfig()).text
 
 

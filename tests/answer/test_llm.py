@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from qa.answer import llm
 from qa.answer.llm import INSTALL, ReaderModel, ensure_model_file, part_files, reader_model
 from qa.errors import QAError
 
@@ -57,9 +60,27 @@ def test_a_join_killed_halfway_leaves_nothing_the_next_join_keeps(tmp_path, monk
     models = tmp_path / "cache" / "models"
     models.mkdir(parents=True)
     (models / "fake.gguf.abc123.part").write_bytes(b"GGUF-he")  # what `kill -9` during a join leaves
+    (models / "tmpq1w2e3.part").write_bytes(b"GGUF")  # the same from a version before the lock
     (models / "other.gguf.def456.part").write_bytes(b"x")  # another model's join is not this one's to remove
     assert ensure_model_file(model, tmp_path / "cache").read_bytes() == b"".join(PARTS)
     assert sorted(p.name for p in models.iterdir() if p.suffix != ".lock") == ["fake.gguf", "other.gguf.def456.part"]
+
+
+def test_processes_starting_at_once_join_once(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    model = fake_parts(tmp_path / "site", "concurrentreaderpart")
+    joins = []
+
+    def slow_join(model: ReaderModel, target: Path) -> None:
+        joins.append(target)
+        time.sleep(0.3)  # long enough for the others to reach the lock while this one holds it
+        real_join(model, target)
+
+    real_join = llm._join
+    monkeypatch.setattr(llm, "_join", slow_join)
+    with ThreadPoolExecutor(3) as pool:
+        paths = list(pool.map(lambda _: ensure_model_file(model, tmp_path / "cache"), range(3)))
+    assert len(joins) == 1 and {p.read_bytes() for p in paths} == {b"".join(PARTS)}
 
 
 def test_a_missing_part_or_an_unknown_reader_is_an_error_that_says_what_to_do(tmp_path, monkeypatch):
