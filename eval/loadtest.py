@@ -295,7 +295,9 @@ def overload_probe(qa: QA, settings: Settings, feedback: Path, question: str, ex
     ask = qa.ask
 
     def held(*args: Any, **kwargs: Any) -> Any:
-        gate.wait(timeout)  # a handler slow for as long as the probe needs
+        # held until the probe releases it; the longer limit only keeps a broken probe from holding it forever (a
+        # handler released after `timeout` on a loaded machine would answer the requests meant to find the queue full)
+        gate.wait(4 * timeout)
         return ask(*args, **kwargs)
 
     fits = PROBE_CONCURRENCY + PROBE_QUEUE
