@@ -33,7 +33,7 @@ from qa.answer.reader import Reader, read
 from qa.answer.render import ARCHIVE_SCOPE, not_found, render
 from qa.answer.scoring import (
     Candidate,
-    counted_at,
+    counted_phrase,
     coverage,
     has,
     other_filler,
@@ -155,9 +155,8 @@ def _near_miss(q: Question, context: str, cfg: ComposerConfig, top: Candidate | 
                      for e in q.entities if has(e, context) for f in e.forms[:1])
     if not (missing or counted) or not names:
         return ""
-    if counted:  # what is counted, as the question writes it: 全国最美驿站 from its focus 全国 … 驿站
-        last = q.norm.rfind(q.focus[-1]) + len(q.focus[-1])
-        return f"资料中有关于“{names}”的内容，但没有给出“{q.norm[counted_at(q) : last]}”的数量。"
+    if counted:
+        return f"资料中有关于“{names}”的内容，但没有给出“{counted_phrase(q)}”的数量。"
     return f"资料中有关于“{names}”的内容，但没有提到“{'、'.join(missing)}”。"
 
 

@@ -49,10 +49,9 @@ class ComposerConfig:
     # 兼职干部 where 专职干部 are counted; scoring.unmatched_focus). All forms: own set c102 refused (refusal 0.900 →
     # 0.933), no other own or CRUD dev answer changed (eval/composer_sweep.py, 2026-11-29)
     focus_gate: tuple[str, ...] = tuple(Form)
-    # the count gate: for number questions, the modifiers of what is counted (after 多少/几) must be in the cited
+    # the count gate: for number questions, the modifiers of what is counted (Question.counted) must be in the cited
     # sentence, before it in its paragraph or in its title, not only elsewhere in the article (全国 of 多少个是全国最美
-    # 驿站 where the sentence counts upgraded 驿站; scoring.unmatched_count; only while focus_gate holds numbers).
-    # Own set c113 refused, no other own, CRUD dev or CMRC answer changed (2026-11-30)
+    # 驿站 where the sentence counts upgraded 驿站; scoring.unmatched_count)
     count_gate: bool = True
     # the cited sentence must not give another filler to a prepositional slot the question fills (为外卖员提供 vs
     # 为游客提供) while the question's filler is nowhere in its paragraph (scoring.other_filler): own set c103

@@ -29,7 +29,7 @@ from qa.answer.names import identity_answer
 from qa.index.tokens import expand_query, normalize
 from qa.ingest.chunk import split_sentences
 from qa.lexicon import BYLINE_ROLES, EXPLAIN_CUE, ORDINAL_NUMERALS, PLACE_NAME, RELATIVE_DATE, ROLE_WORD, VENUE
-from qa.query.kinds import EntityKind, Form
+from qa.query.kinds import EntityKind
 from qa.query.question import Entity, Question
 from qa.schema import Paragraph
 
@@ -145,26 +145,23 @@ def unmatched_focus(q: Question, context: str, cfg: ComposerConfig) -> list[str]
 
 
 def unmatched_count(q: Question, c: Candidate, cfg: ComposerConfig) -> list[str]:
-    """For number questions (`cfg.count_gate`): the modifiers of what is counted that neither the candidate sentence,
-    its paragraph before it nor its title has (`unmatched_focus` over that window, so only where `cfg.focus_gate`
-    holds numbers): a count of another kind of the thing (24个驿站升级改造 for 多少个是全国最美驿站) whose article
-    names the kind only elsewhere. Only a focus written after 多少/几 is taken for what is counted."""
-    if not cfg.count_gate or counted_at(q) < 0:
+    """For number questions (`cfg.count_gate`): the modifiers of what is counted (`q.counted`) that neither the
+    candidate sentence, its paragraph before it nor its title has (no part of them either), while that window has
+    the head: a count of another kind of the thing (24个驿站升级改造 for 多少个是全国最美驿站) whose article names the
+    kind only elsewhere, where the focus gate (the whole paragraph) passes. A missing head is left to coverage."""
+    if not cfg.count_gate or not q.counted:
         return []
-    return unmatched_focus(q, normalize(f"{c.paragraph.title}。{c.paragraph.text[: c.end]}"), cfg)
+    window = normalize(f"{c.paragraph.title}。{c.paragraph.text[: c.end]}")
+    if presence(q, q.counted[-1], window, cfg, focus=True) < 1.0:
+        return []
+    return [t for t in q.counted[:-1] if presence(q, t, window, cfg, focus=True) == 0.0]
 
 
-def counted_at(q: Question) -> int:
-    """Where what a number question counts begins in `q.norm` (its first focus word after the last 多少/几), or -1
-    when the question counts nothing that way (another form, fewer than two focus words, a focus before 多少)."""
-    asked = [m.end() for m in _COUNT_WORD.finditer(q.norm)]
-    if q.form is not Form.NUMBER or not asked or len(q.focus) < 2:
-        return -1
-    found = [q.norm.find(f, asked[-1]) for f in q.focus]
-    return -1 if min(found) < 0 else min(found)
-
-
-_COUNT_WORD = re.compile(r"多少|几(?![乎何])")
+def counted_phrase(q: Question) -> str:
+    """What a number question counts as it writes it (全国最美驿站), from its counted modifiers to its head."""
+    end = q.norm.rfind(q.counted[-1])
+    start = q.norm.rfind(q.counted[0], 0, max(end, 0) + 1)
+    return q.norm[start : end + len(q.counted[-1])] if 0 <= start <= end else "".join(q.counted)
 
 
 def unmatched_subject(q: Question, context: str, cfg: ComposerConfig) -> list[str]:

@@ -12,7 +12,7 @@ domain lexicon, qa/lexicon.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -128,6 +128,7 @@ class Question:
     subwords: tuple[tuple[str, tuple[str, ...]], ...] = ()  # term -> its shorter jieba words (partial matches)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()  # term -> other words it may be written as (English)
     asked: tuple[str, ...] = ()  # terms of the clause that holds the question word (哪个项目拿了一等奖)
+    counted: tuple[str, ...] = ()  # number questions: what is counted, modifiers then head (全国, 最美, 驿站)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "form", Form(self.form))
@@ -204,7 +205,8 @@ def analyze_question(text: str, lexicon: Lexicon | None = None) -> Question:
     subwords = tuple((t, tuple(s for s in tokenize(t) if s != t and len(s) >= 2)) for t in terms)
     clause = next((c for c in re.split(r"[，,；;]", norm) if QUESTION_WORD.search(c)), "")
     asked = tuple(t for t in terms if t in clause) if clause != norm else ()
-    return Question(text, norm, form, unit, terms, focus, entities, False, subwords, asked=asked)
+    counted = _counted(words, terms, entity_words, unit) if form is Form.NUMBER else ()
+    return Question(text, norm, form, unit, terms, focus, entities, False, subwords, asked=asked, counted=counted)
 
 
 def _english_question(text: str, norm: str, form: Form, lexicon: Lexicon | None) -> Question:
@@ -342,7 +344,7 @@ def _terms(words: Sequence[tuple[str, str]], form: Form,
            entity_words: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     terms: list[str] = []
     focus: list[str] = []
-    after_q = focus_at = -1
+    after_q = -1
     for i, (word, flag) in enumerate(words):
         if re.fullmatch(r"多少|几\w?|哪\w*|什么|谁|数量|比例|人数", word) or word in QUESTION_WORDS and flag == "r":
             after_q = i
@@ -352,22 +354,51 @@ def _terms(words: Sequence[tuple[str, str]], form: Form,
         word = word[:-1] if len(word) > 2 and word.endswith("了") else word
         if word not in terms:
             terms.append(word)
-        between = words[after_q + 1 : i]
-        right_after = after_q >= 0 and all(f in ("q", "m") for _, f in between)
-        # (counts) measure words and a copula right after the question word are no gap: 多少个[是]全国最美驿站 asks
-        # about 全国…驿站; a verb or punctuation after the first focus word ends the phrase (多少名工会干部驻乡村:
-        # 工会干部; 多少个县(市、区): 县)
-        lead = next((n for n, (w, f) in enumerate(between) if f not in ("q", "m") and w != "是"), len(between))
-        near = i - after_q - (lead if form is Form.NUMBER else 0) <= 3
-        joined = focus_at < after_q or not any(f.startswith(("v", "x")) for _, f in words[focus_at + 1 : i])
-        if (after_q >= 0 and near and joined and len(focus) < (2 if form is Form.NUMBER else 1)
-                and word not in UNITS and (flag in _NOUNISH or right_after and not focus)):
+        right_after = after_q >= 0 and all(f in ("q", "m") for _, f in words[after_q + 1 : i])
+        if (after_q >= 0 and i - after_q <= 3 and len(focus) < (2 if form is Form.NUMBER else 1) and word not in UNITS
+                and (flag in _NOUNISH or right_after and not focus)):
             focus.append(word)
-            focus_at = i
     if not focus and form in _NAMED_FOCUS_FORMS:
         before = [w for w, _ in words[: max(after_q, 0)] if w in terms and w not in UNITS]
         focus = before[-1:]  # X in "X是多少" / "X包括哪些" (jieba tags some nouns as verbs: 举措)
     return tuple(terms), tuple(focus)
+
+
+_COUNT_WORD = re.compile(r"多少|几\w?")
+_PHRASE_FLAGS = (*_NOUNISH, "a", "b")  # words a counted phrase is made of: 全国/最美/驿站, 兼职/干部
+# words between a counted phrase and the 多少 after it: 全国最美驿站[的数量是]多少, 驿站[共有]多少个
+_BEFORE_COUNT = {"有", "是", "为", "共", "共有", "一共", "一共有", "总共", "达", "达到", "的", "数量", "总数", "个数"}
+
+
+def _counted(words: Sequence[tuple[str, str]], terms: Sequence[str], entity_words: set[str],
+             unit: str) -> tuple[str, ...]:
+    """What a number question counts, as its terms (modifiers, then the head), when it writes that as one phrase of
+    nouns and adjectives right after its last 多少/几 (a measure word or 是 between: 多少个是全国最美驿站) or right
+    before it (全国最美驿站有多少个, 全国最美驿站的数量是多少); () when the phrase has fewer than two terms."""
+    at = max((i for i, (w, _) in enumerate(words) if _COUNT_WORD.fullmatch(w)), default=-1)
+    if at < 0:
+        return ()
+
+    def phrase(indices: Iterable[int]) -> list[str]:
+        out = []
+        for i in indices:
+            word, flag = words[i]
+            if word in entity_words or not flag.startswith(_PHRASE_FLAGS):
+                break
+            if not flag.startswith(("nr", "ns", "nt", "t")):  # a name or a time is the scope (中国乘用车), not a kind
+                out.append(word)
+        return out
+
+    after = at + 1
+    while after < len(words) and (words[after][1] in ("q", "m") or words[after][0] == "是"):
+        after += 1
+    counted = [w for w in phrase(range(after, len(words))) if w in terms and w != unit]
+    if not counted:  # nothing counted after it (有多少人): what comes before
+        before = at - 1
+        while before >= 0 and words[before][0] in _BEFORE_COUNT:
+            before -= 1
+        counted = [w for w in phrase(range(before, -1, -1))[::-1] if w in terms and w != unit]
+    return tuple(counted) if len(counted) >= 2 else ()
 
 
 QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,16})[”\"」』’']")

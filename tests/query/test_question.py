@@ -51,6 +51,19 @@ def test_the_asked_clause_is_known() -> None:
     assert analyze_question("沙坪坝区建了多少个工会驿站？").asked == ()  # one clause: nothing singled out
 
 
+@pytest.mark.parametrize(("question", "counted"), [
+    ("沙坪坝区的工会驿站中有多少个是全国最美驿站？", ("全国", "最美", "驿站")),  # after 多少, across 个 and 是
+    ("沙坪坝区全国最美驿站的数量是多少？", ("全国", "最美", "驿站")),  # before it, across 的数量是
+    ("沙坪坝区的全国最美驿站有几个？", ("全国", "最美", "驿站")),
+    ("鸡西市社会组织工会联合会有多少名兼职干部？", ()),  # jieba tags 兼职 a verb: left to the focus gate
+    ("沙坪坝区建了多少个工会驿站？", ()),  # one word: nothing to tell kinds apart by
+    ("沙坪坝区有多少个驿站获评全国最美驿站？", ()),  # a verb ends the phrase after 驿站
+    ("这些选手来自哪些企业？", ()),  # not a count
+])
+def test_what_a_count_counts(question, counted):
+    assert analyze_question(question).counted == counted
+
+
 @pytest.mark.parametrize(("question", "form"), [
     ("耶伦访华时间", Form.DATE), ("工会驿站启用日期", Form.DATE), ("北京冬奥会双人滑金牌得主是谁？", Form.PERSON),
     ("春节档票房冠军是哪部电影", Form.TITLE), ("讲座讲的是哪部法律？", Form.TITLE), ("世界杯决赛队伍", Form.LIST),
