@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from qa.errors import QAError
+from qa.index.lock import acquire_waiting
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +77,8 @@ def ensure_model_file(model: ReaderModel, cache_dir: Path) -> Path:
     target = Path(cache_dir) / "models" / model.file
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(target.parent / f"{model.file}.lock")
-        try:
-            lock.acquire(blocking=False)
-        except Timeout:
-            log.info("another process is joining the reader model into %s; waiting for it", target)
-            lock.acquire()
+        lock = acquire_waiting(target.parent / f"{model.file}.lock",
+                               f"another process is joining the reader model into {target}; waiting for it")
         try:
             if not target.exists():
                 for stale in [*target.parent.glob(f"{model.file}.*.part"), *target.parent.glob("tmp*.part")]:

@@ -9,6 +9,7 @@ the asked term, a date, an enumeration, …); `qa.answer.forms` picks one per fo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -139,9 +140,15 @@ def unmatched_focus(q: Question, context: str, cfg: ComposerConfig) -> list[str]
     focus = [t for t in q.focus if len(t) >= 2 and not _names_part(q, t)]
     if q.form not in cfg.focus_gate or q.english or len(focus) < 2 or focus[-1] != q.focus[-1]:
         return []
-    if presence(q, focus[-1], context, cfg, focus=True) < 1.0:
+    return _missing_modifiers(q, focus, context, cfg)
+
+
+def _missing_modifiers(q: Question, phrase: Sequence[str], text: str, cfg: ComposerConfig) -> list[str]:
+    """The modifiers of `phrase` (its words but the last, the head) that `text` lacks wholly (no part of them either:
+    智能 counts for 智能化), where `text` has the head; [] where it lacks the head (left to coverage)."""
+    if presence(q, phrase[-1], text, cfg, focus=True) < 1.0:
         return []
-    return [t for t in focus[:-1] if presence(q, t, context, cfg, focus=True) == 0.0]  # 智能 counts for 智能化
+    return [t for t in phrase[:-1] if presence(q, t, text, cfg, focus=True) == 0.0]
 
 
 def unmatched_count(q: Question, c: Candidate, cfg: ComposerConfig) -> list[str]:
@@ -151,10 +158,7 @@ def unmatched_count(q: Question, c: Candidate, cfg: ComposerConfig) -> list[str]
     kind only elsewhere, where the focus gate (the whole paragraph) passes. A missing head is left to coverage."""
     if not cfg.count_gate or not q.counted:
         return []
-    window = normalize(f"{c.paragraph.title}。{c.paragraph.text[: c.end]}")
-    if presence(q, q.counted[-1], window, cfg, focus=True) < 1.0:
-        return []
-    return [t for t in q.counted[:-1] if presence(q, t, window, cfg, focus=True) == 0.0]
+    return _missing_modifiers(q, q.counted, normalize(f"{c.paragraph.title}。{c.paragraph.text[: c.end]}"), cfg)
 
 
 def counted_phrase(q: Question) -> str:
